@@ -1,0 +1,9 @@
+DROP TABLE group_memberships;
+DROP TABLE users;
+DROP TABLE user_groups;
+DROP TABLE populations;
+DROP TABLE issuer_profiles;
+DROP TABLE signing_keys;
+DROP TABLE applications;
+DROP TABLE environments;
+DROP TABLE instance_meta;

@@ -1,0 +1,101 @@
+//! The `vouch` command line.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::{Config, LogFormat, Overrides};
+
+#[derive(Debug, Parser)]
+#[command(name = "vouch", version, about = "Verifiable credential issuer and verifier")]
+pub struct Cli {
+    /// TOML configuration file (also `VOUCH_CONFIG`).
+    #[arg(long, global = true, env = "VOUCH_CONFIG")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run migrations, bootstrap an empty database, and serve HTTP.
+    Serve(ServeArgs),
+    /// Run the database migrations and exit.
+    Migrate(DatabaseArgs),
+}
+
+#[derive(Debug, Args, Default)]
+pub struct DatabaseArgs {
+    /// `postgres://…` or a SQLite file path (`VOUCH_DATABASE_URL`).
+    #[arg(long)]
+    pub database_url: Option<String>,
+    /// Master key file (`VOUCH_MASTER_KEY_FILE`).
+    #[arg(long)]
+    pub master_key_file: Option<PathBuf>,
+    /// `text` or `json` (`VOUCH_LOG_FORMAT`).
+    #[arg(long, value_enum)]
+    pub log_format: Option<LogFormat>,
+}
+
+#[derive(Debug, Args, Default)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// Address to listen on (`VOUCH_BIND`, default 127.0.0.1:8080).
+    #[arg(long)]
+    pub bind: Option<String>,
+    /// Public base URL (`VOUCH_PUBLIC_URL`, default http://{bind}).
+    #[arg(long)]
+    pub public_url: Option<String>,
+}
+
+impl Cli {
+    fn overrides(&self) -> Overrides {
+        let (db, bind, public_url) = match &self.command {
+            Command::Serve(args) => (&args.database, args.bind.clone(), args.public_url.clone()),
+            Command::Migrate(db) => (db, None, None),
+        };
+        Overrides {
+            public_url,
+            bind,
+            database_url: db.database_url.clone(),
+            master_key_file: db.master_key_file.clone(),
+            log_format: db.log_format,
+        }
+    }
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match Config::load(cli.config.as_deref(), &cli.overrides()) {
+        Ok(config) => config,
+        Err(err) => {
+            eprintln!("vouch: configuration error: {err:#}");
+            return ExitCode::from(2);
+        }
+    };
+    crate::telemetry::init(&config);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("vouch: cannot start the runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = match cli.command {
+        Command::Serve(_) => runtime.block_on(crate::app::serve(config)),
+        Command::Migrate(_) => runtime.block_on(crate::app::migrate(config)),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            tracing::error!(error = format!("{err:#}"), "vouch stopped");
+            eprintln!("vouch: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,12 @@
+//! The management model: what each resource may hold and how input is validated.
+//! Pure: no I/O, no HTTP, no database. Validation reports every fault at once, each
+//! with the JSON path (`target`) that caused it.
+
+pub mod application;
+pub mod directory;
+pub mod environment;
+pub mod issuer_profile;
+pub mod page;
+pub mod scim;
+pub mod time;
+pub mod validate;

@@ -1,0 +1,139 @@
+//! Use cases. Each module is one management resource or one protocol flow; it validates
+//! input through `domain`, composes `store` repositories inside one transaction, and
+//! uses `keys` for signing. Services know nothing of HTTP.
+
+pub mod admin_auth;
+pub mod applications;
+pub mod bootstrap;
+pub mod directory;
+pub mod environments;
+pub mod issuer_profile;
+pub mod keyring;
+
+use std::sync::Arc;
+
+use crate::config::Config;
+use crate::domain::application::ROLE_ORGANIZATION_ADMIN;
+use crate::domain::validate::FieldError;
+use crate::keys::{KeyCache, MasterKey};
+use crate::store::{Store, StoreError};
+
+/// Everything a use case needs, cheap to clone.
+#[derive(Clone)]
+pub struct Ctx {
+    pub config: Arc<Config>,
+    pub public_url: Arc<str>,
+    pub store: Store,
+    pub master: Arc<MasterKey>,
+    pub keys: KeyCache,
+}
+
+impl Ctx {
+    pub fn new(config: Config, store: Store, master: MasterKey) -> Self {
+        Self {
+            public_url: config.public_url().into(),
+            config: Arc::new(config),
+            store,
+            master: Arc::new(master),
+            keys: KeyCache::default(),
+        }
+    }
+}
+
+/// The caller of a management operation, from a verified admin token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    /// The environment whose token endpoint issued the token.
+    pub environment_id: String,
+    /// The worker application (OAuth client) the token was issued to.
+    pub application_id: String,
+    pub roles: Vec<String>,
+}
+
+impl Principal {
+    pub fn is_organization_admin(&self) -> bool {
+        self.roles.iter().any(|r| r == ROLE_ORGANIZATION_ADMIN)
+    }
+}
+
+/// Why a use case did not complete. Each maps to one HTTP status and PingOne error code.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// 400 `INVALID_DATA`: the request was understood but some fields are wrong.
+    #[error("One or more validation errors were in the request.")]
+    Invalid(Vec<FieldError>),
+    /// 400 `INVALID_REQUEST`: the request itself is malformed.
+    #[error("{message}")]
+    BadRequest {
+        message: String,
+        details: Vec<FieldError>,
+    },
+    /// 404 `NOT_FOUND`.
+    #[error("{0}")]
+    NotFound(String),
+    /// 409: a uniqueness rule or the resource's state forbids the change.
+    #[error("{message}")]
+    Conflict {
+        code: &'static str,
+        message: String,
+        details: Vec<FieldError>,
+    },
+    /// 401 `ACCESS_FAILED`.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// 403 `ACCESS_FAILED`.
+    #[error("{0}")]
+    Forbidden(String),
+    /// 500 `UNEXPECTED_ERROR`; the cause is logged, never shown.
+    #[error("unexpected error")]
+    Internal(#[from] anyhow::Error),
+}
+
+impl Error {
+    pub fn not_found(what: &str) -> Self {
+        Error::NotFound(format!("{what} could not be found."))
+    }
+
+    pub fn not_unique(target: &str, message: impl Into<String>) -> Self {
+        let message = message.into();
+        Error::Conflict {
+            code: "UNIQUENESS_VIOLATION",
+            message: message.clone(),
+            details: vec![FieldError::not_unique(target, message)],
+        }
+    }
+
+    pub fn conflict(message: impl Into<String>) -> Self {
+        Error::Conflict {
+            code: "CONFLICT",
+            message: message.into(),
+            details: Vec::new(),
+        }
+    }
+}
+
+impl From<Vec<FieldError>> for Error {
+    fn from(errors: Vec<FieldError>) -> Self {
+        Error::Invalid(errors)
+    }
+}
+
+impl From<diesel::result::Error> for Error {
+    fn from(err: diesel::result::Error) -> Self {
+        Error::Internal(anyhow::Error::new(err).context("database query failed"))
+    }
+}
+
+impl From<StoreError> for Error {
+    fn from(err: StoreError) -> Self {
+        Error::Internal(anyhow::Error::new(err))
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// A new resource id: UUID v7, so ids sort by creation time and keyset paging by id
+/// lists resources in the order they were made.
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}

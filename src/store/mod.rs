@@ -1,0 +1,274 @@
+//! Storage: diesel over SQLite and PostgreSQL behind one connection type.
+//!
+//! [`AnyConnection`] is a `MultiConnection` enum, so every repository function is written
+//! once. A small r2d2 manager picks the backend from the URL scheme (the derived
+//! `establish` would try each backend and hide the real connection error). Repositories
+//! are plain functions over `&mut AnyConnection`, one module per aggregate; services
+//! compose them inside [`Store::read`] or [`Store::write`], which run on the blocking
+//! pool so the async executor never waits on the database.
+//!
+//! Only SQL types both backends share are used: UUIDs, JSON and booleans are stored as
+//! TEXT / INTEGER; timestamps as `TIMESTAMP` in UTC.
+
+pub mod applications;
+pub mod directory;
+pub mod environments;
+pub mod issuer_profiles;
+pub mod meta;
+pub mod rows;
+pub mod schema;
+pub mod signing_keys;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::r2d2::{ManageConnection, Pool, PooledConnection};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+use crate::config::SqliteSynchronous;
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// One connection to either backend.
+#[derive(diesel::MultiConnection)]
+pub enum AnyConnection {
+    Postgresql(diesel::PgConnection),
+    Sqlite(diesel::SqliteConnection),
+}
+
+/// Which backend a database URL selects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseKind {
+    Postgres,
+    /// The SQLite file path.
+    Sqlite(String),
+}
+
+impl DatabaseKind {
+    pub fn of(url: &str) -> Self {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            DatabaseKind::Postgres
+        } else {
+            let path = url
+                .strip_prefix("sqlite://")
+                .or_else(|| url.strip_prefix("sqlite:"))
+                .unwrap_or(url);
+            DatabaseKind::Sqlite(path.to_string())
+        }
+    }
+}
+
+/// Storage failures that are not query errors.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("no database connection available: {0}")]
+    Pool(#[from] diesel::r2d2::PoolError),
+    #[error("database task failed: {0}")]
+    Task(String),
+    #[error("migration failed: {0}")]
+    Migration(String),
+}
+
+/// Chooses the backend from the URL scheme and prepares each new connection.
+#[derive(Debug, Clone)]
+pub struct ConnectionManager {
+    url: String,
+    kind: DatabaseKind,
+    synchronous: SqliteSynchronous,
+}
+
+impl ConnectionManager {
+    pub fn new(url: &str, synchronous: SqliteSynchronous) -> Self {
+        Self {
+            url: url.to_string(),
+            kind: DatabaseKind::of(url),
+            synchronous,
+        }
+    }
+}
+
+impl ManageConnection for ConnectionManager {
+    type Connection = AnyConnection;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<AnyConnection, Self::Error> {
+        match &self.kind {
+            DatabaseKind::Postgres => diesel::PgConnection::establish(&self.url)
+                .map(AnyConnection::Postgresql)
+                .map_err(diesel::r2d2::Error::ConnectionError),
+            DatabaseKind::Sqlite(path) => {
+                let mut conn = diesel::SqliteConnection::establish(path)
+                    .map_err(diesel::r2d2::Error::ConnectionError)?;
+                let synchronous = match self.synchronous {
+                    SqliteSynchronous::Normal => "NORMAL",
+                    SqliteSynchronous::Full => "FULL",
+                };
+                // WAL lets readers run beside the single writer; foreign keys are off by
+                // default in SQLite and the cascades depend on them.
+                conn.batch_execute(&format!(
+                    "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
+                     PRAGMA synchronous = {synchronous}; PRAGMA foreign_keys = ON;"
+                ))
+                .map_err(diesel::r2d2::Error::QueryError)?;
+                Ok(AnyConnection::Sqlite(conn))
+            }
+        }
+    }
+
+    fn is_valid(&self, conn: &mut AnyConnection) -> Result<(), Self::Error> {
+        conn.batch_execute("SELECT 1")
+            .map_err(diesel::r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut AnyConnection) -> bool {
+        use diesel::r2d2::R2D2Connection;
+        match conn {
+            AnyConnection::Postgresql(conn) => conn.is_broken(),
+            AnyConnection::Sqlite(conn) => conn.is_broken(),
+        }
+    }
+}
+
+/// The database: a pool plus, for SQLite, the in-process writer lock.
+#[derive(Clone)]
+pub struct Store {
+    pool: Pool<ConnectionManager>,
+    kind: DatabaseKind,
+    /// SQLite has one writer at a time. Taking this lock before `BEGIN` means a
+    /// transaction that reads and then writes never has to upgrade its lock while
+    /// another writer of this process holds it (which fails at once with
+    /// `SQLITE_BUSY` in WAL mode instead of waiting).
+    sqlite_writer: Arc<Mutex<()>>,
+}
+
+pub type Conn = PooledConnection<ConnectionManager>;
+
+impl Store {
+    /// Opens the pool and checks that one connection can be made.
+    pub fn open(url: &str, pool_size: u32, synchronous: SqliteSynchronous) -> anyhow::Result<Self> {
+        let manager = ConnectionManager::new(url, synchronous);
+        let kind = manager.kind.clone();
+        let pool = Pool::builder()
+            .max_size(pool_size)
+            .min_idle(Some(1))
+            .connection_timeout(Duration::from_secs(10))
+            .test_on_check_out(false)
+            .build(manager)
+            .map_err(|err| anyhow::anyhow!("cannot open the database: {err}"))?;
+        Ok(Self {
+            pool,
+            kind,
+            sqlite_writer: Arc::new(Mutex::new(())),
+        })
+    }
+
+    pub fn kind(&self) -> &DatabaseKind {
+        &self.kind
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        self.kind == DatabaseKind::Postgres
+    }
+
+    /// Runs the embedded migrations of the selected backend. On PostgreSQL an advisory
+    /// lock makes concurrent starts of several instances take turns.
+    pub fn migrate(&self) -> Result<Vec<String>, StoreError> {
+        let mut conn = self.pool.get()?;
+        let applied = match &mut *conn {
+            AnyConnection::Sqlite(conn) => conn
+                .run_pending_migrations(SQLITE_MIGRATIONS)
+                .map(|v| v.iter().map(ToString::to_string).collect())
+                .map_err(|e| StoreError::Migration(e.to_string()))?,
+            AnyConnection::Postgresql(conn) => {
+                conn.batch_execute("SELECT pg_advisory_lock(7268253)")
+                    .map_err(|e| StoreError::Migration(e.to_string()))?;
+                let result = conn
+                    .run_pending_migrations(POSTGRES_MIGRATIONS)
+                    .map(|v| v.iter().map(ToString::to_string).collect::<Vec<_>>())
+                    .map_err(|e| StoreError::Migration(e.to_string()));
+                let _ = conn.batch_execute("SELECT pg_advisory_unlock(7268253)");
+                result?
+            }
+        };
+        Ok(applied)
+    }
+
+    /// Runs `f` on a pooled connection on the blocking pool, outside any transaction
+    /// (each statement is atomic on its own).
+    pub async fn read<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut AnyConnection) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get().map_err(StoreError::from)?;
+            let conn: &mut AnyConnection = &mut conn;
+            f(conn)
+        })
+        .await
+        .map_err(|e| StoreError::Task(e.to_string()))?
+    }
+
+    /// Runs `f` inside one transaction on the blocking pool: all of it commits, or none.
+    pub async fn write<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut AnyConnection) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<StoreError> + From<diesel::result::Error> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        let lock = self.sqlite_writer.clone();
+        let is_sqlite = !self.is_postgres();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get().map_err(StoreError::from)?;
+            let _guard = if is_sqlite {
+                Some(lock.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
+            } else {
+                None
+            };
+            let conn: &mut AnyConnection = &mut conn;
+            conn.transaction(f)
+        })
+        .await
+        .map_err(|e| StoreError::Task(e.to_string()))?
+    }
+
+    /// Whether the database answers a trivial query.
+    pub async fn ping(&self) -> bool {
+        self.read(|conn| {
+            conn.batch_execute("SELECT 1")
+                .map_err(|e| StoreError::Task(e.to_string()))
+        })
+        .await
+        .is_ok()
+    }
+}
+
+/// Whether a query failed on a unique constraint.
+pub fn is_unique_violation(err: &diesel::result::Error) -> bool {
+    matches!(
+        err,
+        diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_scheme_selects_the_backend() {
+        assert_eq!(DatabaseKind::of("postgres://u@h/db"), DatabaseKind::Postgres);
+        assert_eq!(DatabaseKind::of("postgresql://u@h/db"), DatabaseKind::Postgres);
+        assert_eq!(DatabaseKind::of("./vouch.db"), DatabaseKind::Sqlite("./vouch.db".into()));
+        assert_eq!(
+            DatabaseKind::of("sqlite:///tmp/x.db"),
+            DatabaseKind::Sqlite("/tmp/x.db".into())
+        );
+    }
+}

@@ -1,0 +1,114 @@
+//! Row types: one struct per table, read and written as a whole.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::schema::*;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = environments, treat_none_as_null = true)]
+pub struct EnvironmentRow {
+    pub id: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub env_type: String,
+    pub region: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = applications, treat_none_as_null = true)]
+pub struct ApplicationRow {
+    pub id: String,
+    pub environment_id: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub app_type: String,
+    pub token_endpoint_auth_method: String,
+    pub enabled: i32,
+    /// JSON array of role names.
+    pub roles: String,
+    /// Argon2id PHC string of the client secret.
+    pub secret_hash: String,
+    /// The client secret sealed with the master key, so `GET …/secret` can show it.
+    pub secret_sealed: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = signing_keys)]
+pub struct SigningKeyRow {
+    pub id: String,
+    pub environment_id: String,
+    pub purpose: String,
+    pub alg: String,
+    pub public_jwk: String,
+    pub private_sealed: String,
+    pub status: String,
+    pub created_at: NaiveDateTime,
+    pub retired_at: Option<NaiveDateTime>,
+    pub publish_until: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = issuer_profiles, treat_none_as_null = true)]
+pub struct IssuerProfileRow {
+    pub id: String,
+    pub environment_id: String,
+    pub name: String,
+    pub site_url: Option<String>,
+    pub logo: Option<String>,
+    pub application_instance_id: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = populations, treat_none_as_null = true)]
+pub struct PopulationRow {
+    pub id: String,
+    pub environment_id: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub is_default: i32,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = user_groups, treat_none_as_null = true)]
+pub struct GroupRow {
+    pub id: String,
+    pub environment_id: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub population_id: Option<String>,
+    /// JSON object, or NULL.
+    pub custom_data: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = users, treat_none_as_null = true)]
+pub struct UserRow {
+    pub id: String,
+    pub environment_id: String,
+    pub username: String,
+    pub population_id: String,
+    /// JSON object: every user attribute except id, username, population and timestamps.
+    pub attributes: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = group_memberships)]
+pub struct MembershipRow {
+    pub group_id: String,
+    pub user_id: String,
+    pub environment_id: String,
+    pub created_at: NaiveDateTime,
+}

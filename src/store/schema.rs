@@ -1,0 +1,127 @@
+//! Table definitions, kept by hand in step with `migrations/{sqlite,postgres}`.
+
+diesel::table! {
+    instance_meta (key) {
+        key -> Text,
+        value -> Text,
+    }
+}
+
+diesel::table! {
+    environments (id) {
+        id -> Text,
+        name -> Text,
+        description -> Nullable<Text>,
+        env_type -> Text,
+        region -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    applications (id) {
+        id -> Text,
+        environment_id -> Text,
+        name -> Text,
+        description -> Nullable<Text>,
+        app_type -> Text,
+        token_endpoint_auth_method -> Text,
+        enabled -> Integer,
+        roles -> Text,
+        secret_hash -> Text,
+        secret_sealed -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    signing_keys (id) {
+        id -> Text,
+        environment_id -> Text,
+        purpose -> Text,
+        alg -> Text,
+        public_jwk -> Text,
+        private_sealed -> Text,
+        status -> Text,
+        created_at -> Timestamp,
+        retired_at -> Nullable<Timestamp>,
+        publish_until -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    issuer_profiles (id) {
+        id -> Text,
+        environment_id -> Text,
+        name -> Text,
+        site_url -> Nullable<Text>,
+        logo -> Nullable<Text>,
+        application_instance_id -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    populations (id) {
+        id -> Text,
+        environment_id -> Text,
+        name -> Text,
+        description -> Nullable<Text>,
+        is_default -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    user_groups (id) {
+        id -> Text,
+        environment_id -> Text,
+        name -> Text,
+        description -> Nullable<Text>,
+        population_id -> Nullable<Text>,
+        custom_data -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> Text,
+        environment_id -> Text,
+        username -> Text,
+        population_id -> Text,
+        attributes -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    group_memberships (group_id, user_id) {
+        group_id -> Text,
+        user_id -> Text,
+        environment_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(applications -> environments (environment_id));
+diesel::joinable!(group_memberships -> user_groups (group_id));
+diesel::joinable!(group_memberships -> users (user_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    instance_meta,
+    environments,
+    applications,
+    signing_keys,
+    issuer_profiles,
+    populations,
+    user_groups,
+    users,
+    group_memberships,
+);
