@@ -7,15 +7,19 @@ use crate::config::Config;
 use crate::http;
 use crate::http::metrics::Metrics;
 use crate::keys::MasterKey;
-use crate::service::bootstrap::{self, BootstrapReport};
 use crate::service::Ctx;
+use crate::service::bootstrap::{self, BootstrapReport};
 use crate::store::Store;
 
 /// Opens the database, runs migrations, loads the master key and checks it.
 pub async fn context(config: Config) -> anyhow::Result<Ctx> {
     // reqwest (for did:web and status lists) uses rustls without a default provider.
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let store = Store::open(&config.database_url, config.pool_size, config.sqlite_synchronous)?;
+    let store = Store::open(
+        &config.database_url,
+        config.pool_size,
+        config.sqlite_synchronous,
+    )?;
     let migrations = store.clone();
     let applied = tokio::task::spawn_blocking(move || migrations.migrate()).await??;
     if !applied.is_empty() {

@@ -8,7 +8,11 @@ use clap::{Args, Parser, Subcommand};
 use crate::config::{Config, LogFormat, Overrides};
 
 #[derive(Debug, Parser)]
-#[command(name = "vouch", version, about = "Verifiable credential issuer and verifier")]
+#[command(
+    name = "vouch",
+    version,
+    about = "Verifiable credential issuer and verifier"
+)]
 pub struct Cli {
     /// TOML configuration file (also `VOUCH_CONFIG`).
     #[arg(long, global = true, env = "VOUCH_CONFIG")]

@@ -73,9 +73,19 @@ impl ApplicationInput {
     pub fn validate(&self) -> Result<ApplicationSpec, Vec<FieldError>> {
         let mut c = Checker::new();
         let name = c.string("name", self.name.as_deref(), NAME, true);
-        let description = c.string("description", self.description.as_deref(), DESCRIPTION, false);
+        let description = c.string(
+            "description",
+            self.description.as_deref(),
+            DESCRIPTION,
+            false,
+        );
         c.one_of("type", self.app_type.as_deref(), &["WORKER"], None);
-        c.one_of("protocol", self.protocol.as_deref(), &["OPENID_CONNECT"], Some("OPENID_CONNECT"));
+        c.one_of(
+            "protocol",
+            self.protocol.as_deref(),
+            &["OPENID_CONNECT"],
+            Some("OPENID_CONNECT"),
+        );
         let method = c.one_of(
             "tokenEndpointAuthMethod",
             self.token_endpoint_auth_method.as_deref(),
@@ -99,8 +109,11 @@ impl ApplicationInput {
             for (i, role) in given.iter().enumerate() {
                 if !ROLES.contains(&role.as_str()) {
                     c.push(
-                        FieldError::invalid(format!("roles[{i}]"), format!("unknown role `{role}`"))
-                            .with_inner(serde_json::json!({"allowedValues": ROLES})),
+                        FieldError::invalid(
+                            format!("roles[{i}]"),
+                            format!("unknown role `{role}`"),
+                        )
+                        .with_inner(serde_json::json!({"allowedValues": ROLES})),
                     );
                 } else if !list.contains(role) {
                     list.push(role.clone());

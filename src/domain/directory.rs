@@ -92,14 +92,12 @@ fn valid_custom_name(name: &str) -> bool {
 }
 
 /// Checks a string-valued sub-object such as `name` or `address`.
-fn string_object(
-    c: &mut Checker,
-    target: &str,
-    value: &Value,
-    fields: &[&str],
-) -> Option<Value> {
+fn string_object(c: &mut Checker, target: &str, value: &Value, fields: &[&str]) -> Option<Value> {
     let Value::Object(map) = value else {
-        c.push(FieldError::invalid(target, format!("{target} must be an object")));
+        c.push(FieldError::invalid(
+            target,
+            format!("{target} must be an object"),
+        ));
         return None;
     };
     let mut out = Map::new();
@@ -119,7 +117,10 @@ fn string_object(
                     out.insert(key.clone(), Value::String(s));
                 }
             }
-            _ => c.push(FieldError::invalid(&path, format!("{path} must be a string"))),
+            _ => c.push(FieldError::invalid(
+                &path,
+                format!("{path} must be a string"),
+            )),
         }
     }
     Some(Value::Object(out))
@@ -129,7 +130,10 @@ fn string_object(
 pub fn validate_user(input: &Value) -> Result<UserSpec, Vec<FieldError>> {
     let mut c = Checker::new();
     let Value::Object(object) = input else {
-        return Err(vec![FieldError::invalid("", "the body must be a JSON object")]);
+        return Err(vec![FieldError::invalid(
+            "",
+            "the body must be a JSON object",
+        )]);
     };
     let mut username = None;
     let mut population_id = None;
@@ -156,7 +160,10 @@ pub fn validate_user(input: &Value) -> Result<UserSpec, Vec<FieldError>> {
                     if valid_email(&email) {
                         attributes.insert("email".into(), Value::String(email));
                     } else {
-                        c.push(FieldError::invalid("email", "email is not an email address"));
+                        c.push(FieldError::invalid(
+                            "email",
+                            "email is not an email address",
+                        ));
                     }
                 }
             }
@@ -187,13 +194,17 @@ pub fn validate_user(input: &Value) -> Result<UserSpec, Vec<FieldError>> {
             ("enabled" | "mfaEnabled", Value::Bool(b)) => {
                 attributes.insert(key.clone(), Value::Bool(*b));
             }
-            ("enabled" | "mfaEnabled", _) => {
-                c.push(FieldError::invalid(key_str, format!("{key} must be a boolean")))
-            }
+            ("enabled" | "mfaEnabled", _) => c.push(FieldError::invalid(
+                key_str,
+                format!("{key} must be a boolean"),
+            )),
             ("population", Value::Object(p)) => {
                 population_id = c.uuid("population.id", p.get("id").and_then(Value::as_str), true);
                 if p.get("id").is_some_and(|v| !v.is_string()) {
-                    c.push(FieldError::invalid("population.id", "population.id must be a UUID"));
+                    c.push(FieldError::invalid(
+                        "population.id",
+                        "population.id must be a UUID",
+                    ));
                 }
             }
             ("population", Value::Null) => {}
@@ -219,7 +230,9 @@ pub fn validate_user(input: &Value) -> Result<UserSpec, Vec<FieldError>> {
                 } else if depth(v) > MAX_CUSTOM_DEPTH {
                     c.push(FieldError::invalid(
                         k,
-                        format!("custom attribute {k} is nested deeper than {MAX_CUSTOM_DEPTH} levels"),
+                        format!(
+                            "custom attribute {k} is nested deeper than {MAX_CUSTOM_DEPTH} levels"
+                        ),
                     ));
                 } else if !v.is_null() {
                     attributes.insert(key.clone(), v.clone());
@@ -230,9 +243,7 @@ pub fn validate_user(input: &Value) -> Result<UserSpec, Vec<FieldError>> {
     if !object.contains_key("username") {
         c.push(FieldError::required("username"));
     }
-    attributes
-        .entry("enabled")
-        .or_insert(Value::Bool(true));
+    attributes.entry("enabled").or_insert(Value::Bool(true));
     c.finish()?;
     Ok(UserSpec {
         username: username.expect("checked"),
@@ -279,7 +290,12 @@ impl PopulationInput {
     pub fn validate(&self) -> Result<PopulationSpec, Vec<FieldError>> {
         let mut c = Checker::new();
         let name = c.string("name", self.name.as_deref(), NAME, true);
-        let description = c.string("description", self.description.as_deref(), DESCRIPTION, false);
+        let description = c.string(
+            "description",
+            self.description.as_deref(),
+            DESCRIPTION,
+            false,
+        );
         c.finish()?;
         Ok(PopulationSpec {
             name: name.expect("checked"),
@@ -320,7 +336,12 @@ impl GroupInput {
     pub fn validate(&self) -> Result<GroupSpec, Vec<FieldError>> {
         let mut c = Checker::new();
         let name = c.string("name", self.name.as_deref(), NAME, true);
-        let description = c.string("description", self.description.as_deref(), DESCRIPTION, false);
+        let description = c.string(
+            "description",
+            self.description.as_deref(),
+            DESCRIPTION,
+            false,
+        );
         let population_id = match &self.population {
             Some(p) => c.uuid("population.id", p.id.as_deref(), true),
             None => None,
@@ -329,14 +350,20 @@ impl GroupInput {
             None | Some(Value::Null) => None,
             Some(Value::Object(map)) => {
                 if serde_json::to_string(map).map(|s| s.len()).unwrap_or(0) > 16 * 1024 {
-                    c.push(FieldError::too_large("customData", "customData must be at most 16 KB"));
+                    c.push(FieldError::too_large(
+                        "customData",
+                        "customData must be at most 16 KB",
+                    ));
                     None
                 } else {
                     Some(map.clone())
                 }
             }
             Some(_) => {
-                c.push(FieldError::invalid("customData", "customData must be a JSON object"));
+                c.push(FieldError::invalid(
+                    "customData",
+                    "customData must be a JSON object",
+                ));
                 None
             }
         };

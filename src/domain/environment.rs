@@ -34,7 +34,12 @@ impl EnvironmentInput {
     pub fn validate(&self) -> Result<EnvironmentSpec, Vec<FieldError>> {
         let mut c = Checker::new();
         let name = c.string("name", self.name.as_deref(), NAME, true);
-        let description = c.string("description", self.description.as_deref(), DESCRIPTION, false);
+        let description = c.string(
+            "description",
+            self.description.as_deref(),
+            DESCRIPTION,
+            false,
+        );
         let env_type = c.one_of("type", self.env_type.as_deref(), TYPES, Some("SANDBOX"));
         let region = c.one_of("region", self.region.as_deref(), REGIONS, Some("NA"));
         c.finish()?;

@@ -27,7 +27,13 @@ pub struct IssuerProfileSpec {
     pub logo: Option<String>,
 }
 
-const IMAGE_TYPES: &[&str] = &["image/png", "image/jpeg", "image/svg+xml", "image/gif", "image/webp"];
+const IMAGE_TYPES: &[&str] = &[
+    "image/png",
+    "image/jpeg",
+    "image/svg+xml",
+    "image/gif",
+    "image/webp",
+];
 
 fn valid_data_image(value: &str) -> bool {
     use base64::Engine;
@@ -41,14 +47,21 @@ fn valid_data_image(value: &str) -> bool {
         return false;
     };
     IMAGE_TYPES.contains(&media.to_ascii_lowercase().as_str())
-        && base64::engine::general_purpose::STANDARD.decode(data).is_ok()
+        && base64::engine::general_purpose::STANDARD
+            .decode(data)
+            .is_ok()
 }
 
 impl IssuerProfileInput {
     pub fn validate(&self) -> Result<IssuerProfileSpec, Vec<FieldError>> {
         let mut c = Checker::new();
         let name = c.string("name", self.name.as_deref(), NAME, true);
-        let site_url = c.url("siteUrl", self.site_url.as_deref(), &["https", "http"], MAX_URL_LEN);
+        let site_url = c.url(
+            "siteUrl",
+            self.site_url.as_deref(),
+            &["https", "http"],
+            MAX_URL_LEN,
+        );
         let mut logo = None;
         if let Some(value) = self.logo.as_deref() {
             if value.len() > MAX_LOGO_LEN {

@@ -142,7 +142,10 @@ impl Checker {
             );
             return None;
         }
-        if value.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        if value
+            .chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\t')
+        {
             self.push(FieldError::invalid(
                 target,
                 format!("{target} must not contain control characters"),

@@ -32,7 +32,8 @@ async fn create_application(
     admin: EnvAdmin,
     body: Json<ApplicationInput>,
 ) -> ApiResult<HttpResponse> {
-    let created = applications::create(&ctx, &admin.principal, &admin.environment_id, body.0).await?;
+    let created =
+        applications::create(&ctx, &admin.principal, &admin.environment_id, body.0).await?;
     let resource = ApplicationResource::new(&ctx, created.application);
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, resource.links["self"].href.clone()))
@@ -52,7 +53,11 @@ async fn create_application(
     security(("bearer" = []))
 )]
 #[get("/v1/environments/{environmentId}/applications")]
-async fn list_applications(ctx: Data<Ctx>, admin: EnvAdmin, query: Query) -> ApiResult<HttpResponse> {
+async fn list_applications(
+    ctx: Data<Ctx>,
+    admin: EnvAdmin,
+    query: Query,
+) -> ApiResult<HttpResponse> {
     let page = query.page()?;
     let items = applications::list(&ctx, &admin.environment_id, page.clone()).await?;
     Ok(HttpResponse::Ok().json(collection(
@@ -63,7 +68,10 @@ async fn list_applications(ctx: Data<Ctx>, admin: EnvAdmin, query: Query) -> Api
         &[],
         items,
         |rows| ApplicationsEmbedded {
-            applications: rows.into_iter().map(|r| ApplicationResource::new(&ctx, r)).collect(),
+            applications: rows
+                .into_iter()
+                .map(|r| ApplicationResource::new(&ctx, r))
+                .collect(),
         },
     )))
 }
@@ -106,8 +114,14 @@ async fn replace_application(
     path: Path<(String, String)>,
     body: Json<ApplicationInput>,
 ) -> ApiResult<HttpResponse> {
-    let row =
-        applications::replace(&ctx, &admin.principal, &admin.environment_id, &path.1, body.0).await?;
+    let row = applications::replace(
+        &ctx,
+        &admin.principal,
+        &admin.environment_id,
+        &path.1,
+        body.0,
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(ApplicationResource::new(&ctx, row)))
 }
 
@@ -142,7 +156,11 @@ async fn delete_application(
     security(("bearer" = []))
 )]
 #[get("/v1/environments/{environmentId}/applications/{applicationId}/secret")]
-async fn get_secret(ctx: Data<Ctx>, admin: EnvAdmin, path: Path<(String, String)>) -> ApiResult<HttpResponse> {
+async fn get_secret(
+    ctx: Data<Ctx>,
+    admin: EnvAdmin,
+    path: Path<(String, String)>,
+) -> ApiResult<HttpResponse> {
     let secret = applications::secret(&ctx, &admin.environment_id, &path.1).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
@@ -160,7 +178,11 @@ async fn get_secret(ctx: Data<Ctx>, admin: EnvAdmin, path: Path<(String, String)
     security(("bearer" = []))
 )]
 #[post("/v1/environments/{environmentId}/applications/{applicationId}/secret")]
-async fn rotate_secret(ctx: Data<Ctx>, admin: EnvAdmin, path: Path<(String, String)>) -> ApiResult<HttpResponse> {
+async fn rotate_secret(
+    ctx: Data<Ctx>,
+    admin: EnvAdmin,
+    path: Path<(String, String)>,
+) -> ApiResult<HttpResponse> {
     let secret = applications::rotate_secret(&ctx, &admin.environment_id, &path.1).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))

@@ -17,8 +17,8 @@ use super::resources::{
 use crate::domain::directory::{GroupInput, IdRef, PopulationInput};
 use crate::domain::scim;
 use crate::domain::validate::FieldError;
-use crate::service::directory::{self, UserView};
 use crate::service::Ctx;
+use crate::service::directory::{self, UserView};
 
 fn user_json(ctx: &Ctx, view: &UserView) -> Value {
     let mut doc = view.document();
@@ -73,10 +73,20 @@ fn created(location: String, body: impl serde::Serialize) -> HttpResponse {
     security(("bearer" = []))
 )]
 #[post("/v1/environments/{environmentId}/users")]
-async fn create_user(ctx: Data<Ctx>, admin: EnvAdmin, body: Json<Value>) -> ApiResult<HttpResponse> {
+async fn create_user(
+    ctx: Data<Ctx>,
+    admin: EnvAdmin,
+    body: Json<Value>,
+) -> ApiResult<HttpResponse> {
     let view = directory::create_user(&ctx, &admin.environment_id, body.0).await?;
     let json = user_json(&ctx, &view);
-    Ok(created(json["_links"]["self"]["href"].as_str().unwrap_or_default().to_string(), json))
+    Ok(created(
+        json["_links"]["self"]["href"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
+        json,
+    ))
 }
 
 /// Lists users, optionally those matching a SCIM `filter` such as
@@ -104,8 +114,10 @@ async fn list_users(ctx: Data<Ctx>, admin: EnvAdmin, query: Query) -> ApiResult<
         Some(text) => Some(scim::parse(text).map_err(|e| {
             ApiError::bad_request(
                 format!("The filter is not valid: {e}."),
-                vec![FieldError::new("INVALID_FILTER", "filter", e.to_string())
-                    .with_inner(serde_json::json!({"position": e.position}))],
+                vec![
+                    FieldError::new("INVALID_FILTER", "filter", e.to_string())
+                        .with_inner(serde_json::json!({"position": e.position})),
+                ],
             )
         })?),
     };
@@ -134,7 +146,11 @@ async fn list_users(ctx: Data<Ctx>, admin: EnvAdmin, query: Query) -> ApiResult<
     security(("bearer" = []))
 )]
 #[get("/v1/environments/{environmentId}/users/{userId}")]
-async fn get_user(ctx: Data<Ctx>, admin: EnvAdmin, path: Path<(String, String)>) -> ApiResult<HttpResponse> {
+async fn get_user(
+    ctx: Data<Ctx>,
+    admin: EnvAdmin,
+    path: Path<(String, String)>,
+) -> ApiResult<HttpResponse> {
     let view = directory::get_user(&ctx, &admin.environment_id, &path.1).await?;
     Ok(HttpResponse::Ok().json(user_json(&ctx, &view)))
 }
@@ -197,7 +213,11 @@ async fn patch_user(
     security(("bearer" = []))
 )]
 #[delete("/v1/environments/{environmentId}/users/{userId}")]
-async fn delete_user(ctx: Data<Ctx>, admin: EnvAdmin, path: Path<(String, String)>) -> ApiResult<HttpResponse> {
+async fn delete_user(
+    ctx: Data<Ctx>,
+    admin: EnvAdmin,
+    path: Path<(String, String)>,
+) -> ApiResult<HttpResponse> {
     directory::delete_user(&ctx, &admin.environment_id, &path.1).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -221,7 +241,8 @@ async fn set_population(
     path: Path<(String, String)>,
     body: Json<IdRef>,
 ) -> ApiResult<HttpResponse> {
-    let view = directory::set_user_population(&ctx, &admin.environment_id, &path.1, body.0.id).await?;
+    let view =
+        directory::set_user_population(&ctx, &admin.environment_id, &path.1, body.0.id).await?;
     Ok(HttpResponse::Ok().json(user_json(&ctx, &view)))
 }
 
@@ -308,7 +329,12 @@ async fn get_membership(
         .into_iter()
         .find(|(id, _)| *id == path.2)
         .ok_or_else(|| ApiError::not_found("Group membership could not be found."))?;
-    Ok(HttpResponse::Ok().json(GroupMembershipResource::new(&ctx, &admin.environment_id, &path.1, group)))
+    Ok(HttpResponse::Ok().json(GroupMembershipResource::new(
+        &ctx,
+        &admin.environment_id,
+        &path.1,
+        group,
+    )))
 }
 
 #[utoipa::path(
@@ -344,7 +370,11 @@ async fn remove_membership(
     security(("bearer" = []))
 )]
 #[post("/v1/environments/{environmentId}/groups")]
-async fn create_group(ctx: Data<Ctx>, admin: EnvAdmin, body: Json<GroupInput>) -> ApiResult<HttpResponse> {
+async fn create_group(
+    ctx: Data<Ctx>,
+    admin: EnvAdmin,
+    body: Json<GroupInput>,
+) -> ApiResult<HttpResponse> {
     let row = directory::create_group(&ctx, &admin.environment_id, body.0).await?;
     let resource = GroupResource::new(&ctx, row);
     Ok(created(resource.links["self"].href.clone(), resource))
@@ -371,7 +401,10 @@ async fn list_groups(ctx: Data<Ctx>, admin: EnvAdmin, query: Query) -> ApiResult
         &[],
         items,
         |rows| GroupsEmbedded {
-            groups: rows.into_iter().map(|r| GroupResource::new(&ctx, r)).collect(),
+            groups: rows
+                .into_iter()
+                .map(|r| GroupResource::new(&ctx, r))
+                .collect(),
         },
     )))
 }
@@ -386,7 +419,11 @@ async fn list_groups(ctx: Data<Ctx>, admin: EnvAdmin, query: Query) -> ApiResult
     security(("bearer" = []))
 )]
 #[get("/v1/environments/{environmentId}/groups/{groupId}")]
-async fn get_group(ctx: Data<Ctx>, admin: EnvAdmin, path: Path<(String, String)>) -> ApiResult<HttpResponse> {
+async fn get_group(
+    ctx: Data<Ctx>,
+    admin: EnvAdmin,
+    path: Path<(String, String)>,
+) -> ApiResult<HttpResponse> {
     let row = directory::get_group(&ctx, &admin.environment_id, &path.1).await?;
     Ok(HttpResponse::Ok().json(GroupResource::new(&ctx, row)))
 }
@@ -425,7 +462,11 @@ async fn replace_group(
     security(("bearer" = []))
 )]
 #[delete("/v1/environments/{environmentId}/groups/{groupId}")]
-async fn delete_group(ctx: Data<Ctx>, admin: EnvAdmin, path: Path<(String, String)>) -> ApiResult<HttpResponse> {
+async fn delete_group(
+    ctx: Data<Ctx>,
+    admin: EnvAdmin,
+    path: Path<(String, String)>,
+) -> ApiResult<HttpResponse> {
     directory::delete_group(&ctx, &admin.environment_id, &path.1).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -464,7 +505,11 @@ async fn create_population(
     security(("bearer" = []))
 )]
 #[get("/v1/environments/{environmentId}/populations")]
-async fn list_populations(ctx: Data<Ctx>, admin: EnvAdmin, query: Query) -> ApiResult<HttpResponse> {
+async fn list_populations(
+    ctx: Data<Ctx>,
+    admin: EnvAdmin,
+    query: Query,
+) -> ApiResult<HttpResponse> {
     let page = query.page()?;
     let items = directory::list_populations(&ctx, &admin.environment_id, page.clone()).await?;
     Ok(HttpResponse::Ok().json(collection(
@@ -475,7 +520,10 @@ async fn list_populations(ctx: Data<Ctx>, admin: EnvAdmin, query: Query) -> ApiR
         &[],
         items,
         |rows| PopulationsEmbedded {
-            populations: rows.into_iter().map(|r| PopulationResource::new(&ctx, r)).collect(),
+            populations: rows
+                .into_iter()
+                .map(|r| PopulationResource::new(&ctx, r))
+                .collect(),
         },
     )))
 }
@@ -490,7 +538,11 @@ async fn list_populations(ctx: Data<Ctx>, admin: EnvAdmin, query: Query) -> ApiR
     security(("bearer" = []))
 )]
 #[get("/v1/environments/{environmentId}/populations/{populationId}")]
-async fn get_population(ctx: Data<Ctx>, admin: EnvAdmin, path: Path<(String, String)>) -> ApiResult<HttpResponse> {
+async fn get_population(
+    ctx: Data<Ctx>,
+    admin: EnvAdmin,
+    path: Path<(String, String)>,
+) -> ApiResult<HttpResponse> {
     let row = directory::get_population(&ctx, &admin.environment_id, &path.1).await?;
     Ok(HttpResponse::Ok().json(PopulationResource::new(&ctx, row)))
 }

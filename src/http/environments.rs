@@ -79,7 +79,10 @@ async fn list_environments(ctx: Data<Ctx>, admin: Admin, query: Query) -> ApiRes
         &[],
         items,
         |rows| EnvironmentsEmbedded {
-            environments: rows.into_iter().map(|r| EnvironmentResource::new(&ctx, r)).collect(),
+            environments: rows
+                .into_iter()
+                .map(|r| EnvironmentResource::new(&ctx, r))
+                .collect(),
         },
     )))
 }
@@ -96,7 +99,11 @@ async fn list_environments(ctx: Data<Ctx>, admin: Admin, query: Query) -> ApiRes
     security(("bearer" = []))
 )]
 #[get("/v1/environments/{environmentId}")]
-async fn get_environment(ctx: Data<Ctx>, admin: Admin, path: Path<String>) -> ApiResult<HttpResponse> {
+async fn get_environment(
+    ctx: Data<Ctx>,
+    admin: Admin,
+    path: Path<String>,
+) -> ApiResult<HttpResponse> {
     let row = environments::get(&ctx, &admin.0, &path).await?;
     Ok(HttpResponse::Ok().json(EnvironmentResource::new(&ctx, row)))
 }
@@ -139,7 +146,11 @@ async fn replace_environment(
     security(("bearer" = []))
 )]
 #[delete("/v1/environments/{environmentId}")]
-async fn delete_environment(ctx: Data<Ctx>, admin: Admin, path: Path<String>) -> ApiResult<HttpResponse> {
+async fn delete_environment(
+    ctx: Data<Ctx>,
+    admin: Admin,
+    path: Path<String>,
+) -> ApiResult<HttpResponse> {
     environments::delete(&ctx, &admin.0, &path).await?;
     Ok(HttpResponse::NoContent().finish())
 }

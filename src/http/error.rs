@@ -24,24 +24,41 @@ pub struct ErrorBody {
     pub details: Vec<FieldError>,
 }
 
-/// A management API error ready to be sent.
+/// A management API error ready to be sent (boxed: errors travel through many `Result`s).
 #[derive(Debug)]
-pub struct ApiError {
+pub struct ApiError(Box<ApiErrorParts>);
+
+#[derive(Debug)]
+pub struct ApiErrorParts {
     pub status: StatusCode,
     pub body: ErrorBody,
     /// `WWW-Authenticate` value for 401s; `Allow` for 405s.
     pub header: Option<(header::HeaderName, String)>,
 }
 
+impl std::ops::Deref for ApiError {
+    type Target = ApiErrorParts;
+
+    fn deref(&self) -> &ApiErrorParts {
+        &self.0
+    }
+}
+
 impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {}: {}", self.status.as_u16(), self.body.code, self.body.message)
+        write!(
+            f,
+            "{} {}: {}",
+            self.status.as_u16(),
+            self.body.code,
+            self.body.message
+        )
     }
 }
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &str, message: impl Into<String>) -> Self {
-        Self {
+        Self(Box::new(ApiErrorParts {
             status,
             body: ErrorBody {
                 id: uuid::Uuid::new_v4().to_string(),
@@ -50,16 +67,16 @@ impl ApiError {
                 details: Vec::new(),
             },
             header: None,
-        }
+        }))
     }
 
     pub fn with_details(mut self, details: Vec<FieldError>) -> Self {
-        self.body.details = details;
+        self.0.body.details = details;
         self
     }
 
     pub fn with_header(mut self, name: header::HeaderName, value: impl Into<String>) -> Self {
-        self.header = Some((name, value.into()));
+        self.0.header = Some((name, value.into()));
         self
     }
 
@@ -103,7 +120,9 @@ impl From<Error> for ApiError {
                 details,
             } => ApiError::new(StatusCode::CONFLICT, code, message).with_details(details),
             Error::Unauthorized(message) => ApiError::unauthorized(message, true),
-            Error::Forbidden(message) => ApiError::new(StatusCode::FORBIDDEN, "ACCESS_FAILED", message),
+            Error::Forbidden(message) => {
+                ApiError::new(StatusCode::FORBIDDEN, "ACCESS_FAILED", message)
+            }
             Error::Internal(cause) => {
                 let error = ApiError::new(
                     StatusCode::INTERNAL_SERVER_ERROR,

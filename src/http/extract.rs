@@ -22,7 +22,9 @@ type LocalFuture<T> = Pin<Box<dyn Future<Output = T>>>;
 /// Whether `Content-Type` is `application/json` or an `application/…+json` type
 /// (PingOne selects some actions with vendor JSON types).
 pub fn is_json(req: &HttpRequest) -> bool {
-    media_type(req).is_some_and(|m| m == "application/json" || (m.starts_with("application/") && m.ends_with("+json")))
+    media_type(req).is_some_and(|m| {
+        m == "application/json" || (m.starts_with("application/") && m.ends_with("+json"))
+    })
 }
 
 /// The media type of the request, lower-cased, without parameters.
@@ -30,13 +32,24 @@ pub fn media_type(req: &HttpRequest) -> Option<String> {
     req.headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
 }
 
 /// Reads the whole body, refusing more than `limit` bytes with 413.
-pub async fn read_body<S>(req: &HttpRequest, payload: &mut S, limit: usize) -> Result<Vec<u8>, ApiError>
+pub async fn read_body<S>(
+    req: &HttpRequest,
+    payload: &mut S,
+    limit: usize,
+) -> Result<Vec<u8>, ApiError>
 where
-    S: futures_util::Stream<Item = Result<actix_web::web::Bytes, actix_web::error::PayloadError>> + Unpin,
+    S: futures_util::Stream<Item = Result<actix_web::web::Bytes, actix_web::error::PayloadError>>
+        + Unpin,
 {
     let too_large = || {
         ApiError::new(
@@ -56,7 +69,12 @@ where
     }
     let mut body = Vec::new();
     while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| ApiError::bad_request(format!("The request body could not be read: {e}"), Vec::new()))?;
+        let chunk = chunk.map_err(|e| {
+            ApiError::bad_request(
+                format!("The request body could not be read: {e}"),
+                Vec::new(),
+            )
+        })?;
         if body.len() + chunk.len() > limit {
             return Err(too_large());
         }
@@ -78,7 +96,10 @@ fn syntax_error(err: &serde_json::Error) -> ApiError {
     let reason = without_position(&err.to_string()).to_string();
     ApiError::bad_request(
         format!("The request body is not valid JSON: {reason} at line {line}, column {column}."),
-        vec![FieldError::invalid("body", reason).with_inner(serde_json::json!({"line": line, "column": column}))],
+        vec![
+            FieldError::invalid("body", reason)
+                .with_inner(serde_json::json!({"line": line, "column": column})),
+        ],
     )
 }
 
@@ -100,7 +121,11 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
         let path = err.path().to_string();
         let target = if path == "." { String::new() } else { path };
         let reason = without_position(&inner.to_string()).to_string();
-        let message = if target.is_empty() { reason } else { format!("{target}: {reason}") };
+        let message = if target.is_empty() {
+            reason
+        } else {
+            format!("{target}: {reason}")
+        };
         ApiError::invalid_data(vec![FieldError::invalid(target, message)])
     })?;
     deserializer.end().map_err(|e| syntax_error(&e))?;
@@ -153,7 +178,9 @@ fn bearer(req: &HttpRequest) -> Result<Option<String>, ApiError> {
         .to_str()
         .map_err(|_| ApiError::unauthorized("The Authorization header is not readable.", true))?;
     match value.split_once(' ') {
-        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => {
+        Some((scheme, token))
+            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
+        {
             Ok(Some(token.trim().to_string()))
         }
         _ => Err(ApiError::unauthorized(
@@ -171,7 +198,9 @@ async fn principal_of(req: &HttpRequest) -> Result<Principal, ApiError> {
         ));
     };
     let ctx = ctx_of(req);
-    admin_auth::authenticate(&ctx, &token).await.map_err(ApiError::from)
+    admin_auth::authenticate(&ctx, &token)
+        .await
+        .map_err(ApiError::from)
 }
 
 /// Any valid admin token; the service decides what it may do.
@@ -250,7 +279,9 @@ impl FromRequest for Query {
                 .map(|pairs| Query {
                     params: pairs.into_iter().collect(),
                 })
-                .map_err(|e| ApiError::bad_request(format!("The query string is malformed: {e}"), Vec::new())),
+                .map_err(|e| {
+                    ApiError::bad_request(format!("The query string is malformed: {e}"), Vec::new())
+                }),
         )
     }
 }

@@ -41,7 +41,10 @@ pub struct Metrics {
 }
 
 fn label(value: &str) -> String {
-    value.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+    value
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
 }
 
 impl Metrics {
@@ -74,7 +77,9 @@ impl Metrics {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let mut out = String::new();
-        out.push_str("# HELP vouch_http_requests_total HTTP requests by method, route and status.\n");
+        out.push_str(
+            "# HELP vouch_http_requests_total HTTP requests by method, route and status.\n",
+        );
         out.push_str("# TYPE vouch_http_requests_total counter\n");
         for ((method, route, status), count) in &series.requests {
             let _ = writeln!(
@@ -99,8 +104,16 @@ impl Metrics {
                 "vouch_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}",
                 latency.count
             );
-            let _ = writeln!(out, "vouch_http_request_duration_seconds_sum{{{labels}}} {}", latency.sum);
-            let _ = writeln!(out, "vouch_http_request_duration_seconds_count{{{labels}}} {}", latency.count);
+            let _ = writeln!(
+                out,
+                "vouch_http_request_duration_seconds_sum{{{labels}}} {}",
+                latency.sum
+            );
+            let _ = writeln!(
+                out,
+                "vouch_http_request_duration_seconds_count{{{labels}}} {}",
+                latency.count
+            );
         }
         out
     }

@@ -93,9 +93,9 @@ fn template_matches(template: &str, path: &str) -> bool {
     let t: Vec<&str> = template.trim_matches('/').split('/').collect();
     let p: Vec<&str> = path.trim_matches('/').split('/').collect();
     t.len() == p.len()
-        && t.iter().zip(&p).all(|(t, p)| {
-            (t.starts_with('{') && t.ends_with('}') && !p.is_empty()) || t == p
-        })
+        && t.iter()
+            .zip(&p)
+            .all(|(t, p)| (t.starts_with('{') && t.ends_with('}') && !p.is_empty()) || t == p)
 }
 
 /// Unknown routes: 405 with `Allow` when the path exists under other methods, else 404.
@@ -112,7 +112,11 @@ async fn fallback(req: HttpRequest, docs: Data<Documentation>) -> Result<HttpRes
     Err(ApiError::new(
         StatusCode::METHOD_NOT_ALLOWED,
         "METHOD_NOT_ALLOWED",
-        format!("{} is not allowed here; use {}.", req.method(), allowed.join(", ")),
+        format!(
+            "{} is not allowed here; use {}.",
+            req.method(),
+            allowed.join(", ")
+        ),
     )
     .with_header(header::ALLOW, allowed.join(", ")))
 }
@@ -157,7 +161,10 @@ fn documentation(api: &utoipa::openapi::OpenApi) -> Documentation {
                         .map(|ops| {
                             ops.keys()
                                 .filter(|k| {
-                                    matches!(k.as_str(), "get" | "post" | "put" | "patch" | "delete")
+                                    matches!(
+                                        k.as_str(),
+                                        "get" | "post" | "put" | "patch" | "delete"
+                                    )
                                 })
                                 .map(|k| k.to_ascii_uppercase())
                                 .collect()
@@ -204,9 +211,18 @@ mod tests {
 
     #[test]
     fn templates_match_whole_segments() {
-        assert!(template_matches("/v1/environments/{environmentId}", "/v1/environments/abc"));
-        assert!(!template_matches("/v1/environments/{environmentId}", "/v1/environments/abc/users"));
-        assert!(!template_matches("/v1/environments/{environmentId}", "/v1/environments/"));
+        assert!(template_matches(
+            "/v1/environments/{environmentId}",
+            "/v1/environments/abc"
+        ));
+        assert!(!template_matches(
+            "/v1/environments/{environmentId}",
+            "/v1/environments/abc/users"
+        ));
+        assert!(!template_matches(
+            "/v1/environments/{environmentId}",
+            "/v1/environments/"
+        ));
         assert!(template_matches("/healthz", "/healthz"));
     }
 }

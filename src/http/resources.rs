@@ -9,7 +9,9 @@ use crate::domain::page::{Page, PageRequest};
 use crate::domain::time::iso;
 use crate::service::Ctx;
 use crate::service::applications::roles_of;
-use crate::store::rows::{ApplicationRow, EnvironmentRow, GroupRow, IssuerProfileRow, PopulationRow};
+use crate::store::rows::{
+    ApplicationRow, EnvironmentRow, GroupRow, IssuerProfileRow, PopulationRow,
+};
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Link {
@@ -58,7 +60,8 @@ pub fn collection<T, E>(
     embed: impl FnOnce(Vec<T>) -> E,
 ) -> Collection<E> {
     let href = |cursor: Option<&str>| {
-        let mut query: Vec<(&str, String)> = extra.iter().map(|(k, v)| (*k, v.to_string())).collect();
+        let mut query: Vec<(&str, String)> =
+            extra.iter().map(|(k, v)| (*k, v.to_string())).collect();
         query.push(("limit", page.limit.to_string()));
         if let Some(cursor) = cursor {
             query.push(("cursor", cursor.to_string()));
@@ -68,7 +71,12 @@ pub fn collection<T, E>(
     };
     let mut links = links(href(cursor));
     if let Some(next) = &items.next_cursor {
-        links.insert("next".into(), Link { href: href(Some(next)) });
+        links.insert(
+            "next".into(),
+            Link {
+                href: href(Some(next)),
+            },
+        );
     }
     let size = items.items.len();
     Collection {
@@ -112,7 +120,12 @@ impl EnvironmentResource {
             ("populations", "/populations"),
             ("credentialIssuerProfile", "/credentialIssuerProfile"),
         ] {
-            links.insert(name.into(), Link { href: format!("{base}{suffix}") });
+            links.insert(
+                name.into(),
+                Link {
+                    href: format!("{base}{suffix}"),
+                },
+            );
         }
         links.insert(
             "token".into(),
@@ -195,7 +208,12 @@ impl ApplicationResource {
             row.id
         );
         let mut links = links(base.clone());
-        links.insert("secret".into(), Link { href: format!("{base}/secret") });
+        links.insert(
+            "secret".into(),
+            Link {
+                href: format!("{base}/secret"),
+            },
+        );
         Self {
             roles: roles_of(&row),
             environment: IdRef::new(&row.environment_id),

@@ -37,7 +37,10 @@ fn form_decode(text: &str) -> Option<String> {
         .map(|(_, v)| v)
 }
 
-fn credentials(req: &HttpRequest, pairs: &[(String, String)]) -> Result<ClientCredentials, OAuthError> {
+fn credentials(
+    req: &HttpRequest,
+    pairs: &[(String, String)],
+) -> Result<ClientCredentials, OAuthError> {
     let basic = req
         .headers()
         .get(header::AUTHORIZATION)
@@ -56,13 +59,17 @@ fn credentials(req: &HttpRequest, pairs: &[(String, String)]) -> Result<ClientCr
                 .decode(encoded)
                 .ok()
                 .and_then(|b| String::from_utf8(b).ok())
-                .ok_or_else(|| OAuthError::invalid_client("the Basic credentials are not base64"))?;
+                .ok_or_else(|| {
+                    OAuthError::invalid_client("the Basic credentials are not base64")
+                })?;
             let (id, secret) = decoded
                 .split_once(':')
                 .ok_or_else(|| OAuthError::invalid_client("the Basic credentials lack a `:`"))?;
             let (id, secret) = (
-                form_decode(id).ok_or_else(|| OAuthError::invalid_client("bad client id encoding"))?,
-                form_decode(secret).ok_or_else(|| OAuthError::invalid_client("bad secret encoding"))?,
+                form_decode(id)
+                    .ok_or_else(|| OAuthError::invalid_client("bad client id encoding"))?,
+                form_decode(secret)
+                    .ok_or_else(|| OAuthError::invalid_client("bad secret encoding"))?,
             );
             if form_id.as_ref().is_some_and(|f| *f != id) {
                 return Err(OAuthError::invalid_request(
@@ -76,8 +83,9 @@ fn credentials(req: &HttpRequest, pairs: &[(String, String)]) -> Result<ClientCr
             })
         }
         (None, Some(secret)) => Ok(ClientCredentials {
-            client_id: form_id
-                .ok_or_else(|| OAuthError::invalid_request("client_secret was sent without client_id"))?,
+            client_id: form_id.ok_or_else(|| {
+                OAuthError::invalid_request("client_secret was sent without client_id")
+            })?,
             client_secret: secret,
             method: TokenEndpointAuthMethod::ClientSecretPost,
         }),
@@ -114,9 +122,9 @@ async fn token(
             "the token request must be application/x-www-form-urlencoded",
         ));
     }
-    let body = read_body(&req, &mut payload, MAX_FORM)
-        .await
-        .map_err(|_| OAuthError::invalid_request(format!("the request body exceeds {MAX_FORM} bytes")))?;
+    let body = read_body(&req, &mut payload, MAX_FORM).await.map_err(|_| {
+        OAuthError::invalid_request(format!("the request body exceeds {MAX_FORM} bytes"))
+    })?;
     let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body)
         .map_err(|_| OAuthError::invalid_request("the request body is not form-encoded"))?;
     match form_value(&pairs, "grant_type")?.as_deref() {

@@ -112,14 +112,12 @@ impl MasterKey {
             .map_err(|_| anyhow::anyhow!("sealed value is not base64url"))?;
         anyhow::ensure!(bytes.len() > NONCE_LEN, "sealed value is too short");
         let mut ciphertext = bytes.split_off(NONCE_LEN);
-        let nonce = Nonce::try_assume_unique_for_key(&bytes)
-            .map_err(|_| anyhow::anyhow!("bad nonce"))?;
+        let nonce =
+            Nonce::try_assume_unique_for_key(&bytes).map_err(|_| anyhow::anyhow!("bad nonce"))?;
         let plaintext = self
             .key
             .open_in_place(nonce, Aad::from(aad), &mut ciphertext)
-            .map_err(|_| {
-                anyhow::anyhow!("cannot decrypt: wrong master key or tampered value")
-            })?;
+            .map_err(|_| anyhow::anyhow!("cannot decrypt: wrong master key or tampered value"))?;
         Ok(plaintext.to_vec())
     }
 }

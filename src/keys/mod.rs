@@ -59,12 +59,9 @@ impl GeneratedKey {
             JwsAlgorithm::ES256 => {
                 let doc = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
                     .map_err(|_| anyhow::anyhow!("P-256 key generation failed"))?;
-                let pair = EcdsaKeyPair::from_pkcs8(
-                    &ECDSA_P256_SHA256_FIXED_SIGNING,
-                    doc.as_ref(),
-                    &rng,
-                )
-                .map_err(|_| anyhow::anyhow!("generated P-256 key does not parse"))?;
+                let pair =
+                    EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, doc.as_ref(), &rng)
+                        .map_err(|_| anyhow::anyhow!("generated P-256 key does not parse"))?;
                 let jwk = Jwk::from_p256_public(pair.public_key().as_ref())?;
                 (doc.as_ref().to_vec(), jwk)
             }
@@ -131,8 +128,12 @@ impl SoftwareKey {
         let pkcs8 = master.open(kid.as_bytes(), sealed)?;
         let pair = match alg {
             JwsAlgorithm::ES256 => KeyPair::Es256(
-                EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &pkcs8, &SystemRandom::new())
-                    .map_err(|_| anyhow::anyhow!("stored P-256 key {kid} does not parse"))?,
+                EcdsaKeyPair::from_pkcs8(
+                    &ECDSA_P256_SHA256_FIXED_SIGNING,
+                    &pkcs8,
+                    &SystemRandom::new(),
+                )
+                .map_err(|_| anyhow::anyhow!("stored P-256 key {kid} does not parse"))?,
             ),
             JwsAlgorithm::EdDSA => KeyPair::EdDsa(
                 Ed25519KeyPair::from_pkcs8(&pkcs8)
@@ -186,10 +187,12 @@ pub struct KeyOwner {
     pub purpose: String,
 }
 
+type OpenedKeys = HashMap<String, (KeyOwner, Arc<SoftwareKey>)>;
+
 /// Opened keys by key id, so a key is decrypted once per process, not per signature.
 #[derive(Clone, Default)]
 pub struct KeyCache {
-    keys: Arc<RwLock<HashMap<String, (KeyOwner, Arc<SoftwareKey>)>>>,
+    keys: Arc<RwLock<OpenedKeys>>,
 }
 
 impl KeyCache {

@@ -8,8 +8,8 @@
 
 use std::sync::LazyLock;
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use identity_kit::jose::{CompactJws, DefaultVerifier, JwsAlgorithm, JwsHeader, encode_compact};
@@ -173,7 +173,9 @@ pub async fn issue_token(
         ));
     };
     if app.enabled == 0 {
-        return Err(OAuthError::invalid_client("the client application is disabled"));
+        return Err(OAuthError::invalid_client(
+            "the client application is disabled",
+        ));
     }
     if app.token_endpoint_auth_method != credentials.method.as_str() {
         return Err(OAuthError::invalid_client(format!(

@@ -28,7 +28,9 @@ fn check_role_grant(principal: &Principal, roles: &Option<Vec<String>>) -> Resul
 
 /// Refuses a change that would leave no application with the organisation-admin role.
 fn keep_an_org_admin(conn: &mut AnyConnection, losing: &ApplicationRow) -> Result<()> {
-    if roles_of(losing).iter().any(|r| r == ROLE_ORGANIZATION_ADMIN)
+    if roles_of(losing)
+        .iter()
+        .any(|r| r == ROLE_ORGANIZATION_ADMIN)
         && applications::count_all_with_role(conn, ROLE_ORGANIZATION_ADMIN)? <= 1
     {
         return Err(Error::conflict(
@@ -163,7 +165,8 @@ pub async fn delete(ctx: &Ctx, env: &str, id: &str) -> Result<()> {
 pub async fn secret(ctx: &Ctx, env: &str, id: &str) -> Result<String> {
     let row = get(ctx, env, id).await?;
     let bytes = ctx.master.open(row.id.as_bytes(), &row.secret_sealed)?;
-    String::from_utf8(bytes).map_err(|_| Error::Internal(anyhow::anyhow!("stored secret is not UTF-8")))
+    String::from_utf8(bytes)
+        .map_err(|_| Error::Internal(anyhow::anyhow!("stored secret is not UTF-8")))
 }
 
 /// Replaces the client secret; the old one stops working at once.

@@ -71,8 +71,8 @@ pub async fn bootstrap(ctx: &Ctx) -> anyhow::Result<Option<BootstrapReport>> {
         config.bootstrap_environment_id.as_ref(),
     )?
     .unwrap_or_else(new_id);
-    let client_id =
-        configured_uuid("bootstrap_client_id", config.bootstrap_client_id.as_ref())?.unwrap_or_else(new_id);
+    let client_id = configured_uuid("bootstrap_client_id", config.bootstrap_client_id.as_ref())?
+        .unwrap_or_else(new_id);
     if let Some(secret) = &config.bootstrap_client_secret {
         anyhow::ensure!(
             secret.chars().count() >= 16,
@@ -104,7 +104,11 @@ pub async fn bootstrap(ctx: &Ctx) -> anyhow::Result<Option<BootstrapReport>> {
     let created = ctx
         .store
         .write(move |conn| {
-            match meta::insert(conn, BOOTSTRAP_KEY, &crate::domain::time::iso(&crate::domain::time::now())) {
+            match meta::insert(
+                conn,
+                BOOTSTRAP_KEY,
+                &crate::domain::time::iso(&crate::domain::time::now()),
+            ) {
                 Ok(()) => {}
                 Err(e) if is_unique_violation(&e) => {
                     return Err(Error::conflict("already bootstrapped"));

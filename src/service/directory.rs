@@ -141,9 +141,13 @@ pub async fn create_user(ctx: &Ctx, env: &str, body: Value) -> Result<UserView> 
         .write(move |conn| {
             let population = match population_for(conn, &env, spec.population_id.as_deref())? {
                 Some(p) => p,
-                None => repo::default_population(conn, &env)?
-                    .ok_or_else(|| Error::conflict("this environment has no default population"))?
-                    .id,
+                None => {
+                    repo::default_population(conn, &env)?
+                        .ok_or_else(|| {
+                            Error::conflict("this environment has no default population")
+                        })?
+                        .id
+                }
             };
             let now = time::now();
             let row = UserRow {
@@ -227,7 +231,8 @@ pub async fn set_user_population(
     let (env, id) = (env.to_string(), id.to_string());
     ctx.store
         .write(move |conn| {
-            let mut current = repo::get_user(conn, &env, &id)?.ok_or_else(|| Error::not_found("User"))?;
+            let mut current =
+                repo::get_user(conn, &env, &id)?.ok_or_else(|| Error::not_found("User"))?;
             let Some(requested) = population else {
                 return Err(Error::Invalid(vec![FieldError::required("id")]));
             };
@@ -312,14 +317,20 @@ pub async fn list_users(
 
 // ---- memberships -------------------------------------------------------------------
 
-pub async fn add_membership(ctx: &Ctx, env: &str, user: &str, group: Option<String>) -> Result<GroupRow> {
+pub async fn add_membership(
+    ctx: &Ctx,
+    env: &str,
+    user: &str,
+    group: Option<String>,
+) -> Result<GroupRow> {
     let Some(group) = group else {
         return Err(Error::Invalid(vec![FieldError::required("id")]));
     };
     let (env, user) = (env.to_string(), user.to_string());
     ctx.store
         .write(move |conn| {
-            let user_row = repo::get_user(conn, &env, &user)?.ok_or_else(|| Error::not_found("User"))?;
+            let user_row =
+                repo::get_user(conn, &env, &user)?.ok_or_else(|| Error::not_found("User"))?;
             let group_row = repo::get_group(conn, &env, &group)?.ok_or_else(|| {
                 Error::Invalid(vec![FieldError::missing_reference(
                     "id",
@@ -379,7 +390,10 @@ fn group_in(conn: &mut AnyConnection, env: &str, id: &str) -> Result<GroupRow> {
 }
 
 fn group_name_taken(name: &str) -> Error {
-    Error::not_unique("name", format!("a group named `{name}` already exists in this environment"))
+    Error::not_unique(
+        "name",
+        format!("a group named `{name}` already exists in this environment"),
+    )
 }
 
 fn check_group_population(conn: &mut AnyConnection, env: &str, spec: &GroupSpec) -> Result<()> {
@@ -520,7 +534,11 @@ fn save_population(conn: &mut AnyConnection, row: &PopulationRow, insert: bool) 
     Ok(())
 }
 
-pub async fn create_population(ctx: &Ctx, env: &str, input: PopulationInput) -> Result<PopulationRow> {
+pub async fn create_population(
+    ctx: &Ctx,
+    env: &str,
+    input: PopulationInput,
+) -> Result<PopulationRow> {
     let spec = input.validate()?;
     let env = env.to_string();
     ctx.store
@@ -541,7 +559,11 @@ pub async fn create_population(ctx: &Ctx, env: &str, input: PopulationInput) -> 
         .await
 }
 
-pub async fn list_populations(ctx: &Ctx, env: &str, page: PageRequest) -> Result<Page<PopulationRow>> {
+pub async fn list_populations(
+    ctx: &Ctx,
+    env: &str,
+    page: PageRequest,
+) -> Result<Page<PopulationRow>> {
     let env = env.to_string();
     ctx.store
         .read(move |conn| {
@@ -553,7 +575,9 @@ pub async fn list_populations(ctx: &Ctx, env: &str, page: PageRequest) -> Result
 
 pub async fn get_population(ctx: &Ctx, env: &str, id: &str) -> Result<PopulationRow> {
     let (env, id) = (env.to_string(), id.to_string());
-    ctx.store.read(move |conn| population_in(conn, &env, &id)).await
+    ctx.store
+        .read(move |conn| population_in(conn, &env, &id))
+        .await
 }
 
 pub async fn replace_population(

@@ -5,11 +5,11 @@
 use identity_kit::jose::JwsAlgorithm;
 
 use super::{Ctx, Error, Principal, Result, admin_auth, keyring, new_id};
+use crate::domain::application::ROLE_ORGANIZATION_ADMIN;
 use crate::domain::application::{ROLE_ENVIRONMENT_ADMIN, TokenEndpointAuthMethod};
 use crate::domain::environment::{EnvironmentInput, EnvironmentSpec};
 use crate::domain::page::{Page, PageRequest};
 use crate::domain::time;
-use crate::domain::application::ROLE_ORGANIZATION_ADMIN;
 use crate::keys::KeyPurpose;
 use crate::store::rows::{
     ApplicationRow, EnvironmentRow, IssuerProfileRow, PopulationRow, SigningKeyRow,
@@ -66,7 +66,9 @@ pub(crate) async fn prepare(
         id: admin.id.clone(),
         environment_id: id.clone(),
         name: admin.name,
-        description: Some("Created with the environment; holds its first admin credentials.".into()),
+        description: Some(
+            "Created with the environment; holds its first admin credentials.".into(),
+        ),
         app_type: "WORKER".into(),
         token_endpoint_auth_method: TokenEndpointAuthMethod::ClientSecretBasic.as_str().into(),
         enabled: 1,
@@ -114,7 +116,10 @@ pub(crate) async fn prepare(
 }
 
 fn name_taken(name: &str) -> Error {
-    Error::not_unique("name", format!("an environment named `{name}` already exists"))
+    Error::not_unique(
+        "name",
+        format!("an environment named `{name}` already exists"),
+    )
 }
 
 /// Inserts a prepared environment; all rows or none.
@@ -217,7 +222,8 @@ pub async fn replace(
     let id = id.to_string();
     ctx.store
         .write(move |conn| {
-            let mut row = environments::get(conn, &id)?.ok_or_else(|| Error::not_found("Environment"))?;
+            let mut row =
+                environments::get(conn, &id)?.ok_or_else(|| Error::not_found("Environment"))?;
             let changed = row.name != spec.name
                 || row.description != spec.description
                 || row.env_type != spec.env_type

@@ -28,7 +28,10 @@ pub async fn put(
             let now = time::now();
             match issuer_profiles::get(conn, &env)? {
                 Some(mut row) => {
-                    if row.name == spec.name && row.site_url == spec.site_url && row.logo == spec.logo {
+                    if row.name == spec.name
+                        && row.site_url == spec.site_url
+                        && row.logo == spec.logo
+                    {
                         return Ok((row, false));
                     }
                     row.name = spec.name;

@@ -59,9 +59,7 @@ pub async fn active_signer(
     let env = environment_id.to_string();
     let row = ctx
         .store
-        .read(move |conn| {
-            signing_keys::active(conn, &env, purpose.as_str()).map_err(Error::from)
-        })
+        .read(move |conn| signing_keys::active(conn, &env, purpose.as_str()).map_err(Error::from))
         .await?
         .ok_or_else(|| anyhow::anyhow!("environment {environment_id} has no active signing key"))?;
     open_row(ctx, &row)

@@ -211,8 +211,12 @@ pub fn update_user(conn: &mut AnyConnection, row: &UserRow) -> QueryResult<usize
 }
 
 pub fn delete_user(conn: &mut AnyConnection, env: &str, id: &str) -> QueryResult<usize> {
-    diesel::delete(u::users.filter(u::environment_id.eq(env)).filter(u::id.eq(id)))
-        .execute(conn)
+    diesel::delete(
+        u::users
+            .filter(u::environment_id.eq(env))
+            .filter(u::id.eq(id)),
+    )
+    .execute(conn)
 }
 
 // ---- memberships -------------------------------------------------------------------
@@ -224,11 +228,7 @@ pub fn insert_membership(conn: &mut AnyConnection, row: &MembershipRow) -> Query
         .map(|_| ())
 }
 
-pub fn delete_membership(
-    conn: &mut AnyConnection,
-    user: &str,
-    group: &str,
-) -> QueryResult<usize> {
+pub fn delete_membership(conn: &mut AnyConnection, user: &str, group: &str) -> QueryResult<usize> {
     diesel::delete(
         gm::group_memberships
             .filter(gm::user_id.eq(user))

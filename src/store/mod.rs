@@ -227,7 +227,10 @@ impl Store {
         tokio::task::spawn_blocking(move || {
             let mut conn = pool.get().map_err(StoreError::from)?;
             let _guard = if is_sqlite {
-                Some(lock.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
+                Some(
+                    lock.lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner),
+                )
             } else {
                 None
             };
@@ -238,14 +241,16 @@ impl Store {
         .map_err(|e| StoreError::Task(e.to_string()))?
     }
 
-    /// Whether the database answers a trivial query.
+    /// Whether the database answers a trivial query within two seconds.
     pub async fn ping(&self) -> bool {
-        self.read(|conn| {
-            conn.batch_execute("SELECT 1")
-                .map_err(|e| StoreError::Task(e.to_string()))
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            pool.get_timeout(Duration::from_secs(2))
+                .ok()
+                .is_some_and(|mut conn| conn.batch_execute("SELECT 1").is_ok())
         })
         .await
-        .is_ok()
+        .unwrap_or(false)
     }
 }
 
@@ -263,9 +268,18 @@ mod tests {
 
     #[test]
     fn url_scheme_selects_the_backend() {
-        assert_eq!(DatabaseKind::of("postgres://u@h/db"), DatabaseKind::Postgres);
-        assert_eq!(DatabaseKind::of("postgresql://u@h/db"), DatabaseKind::Postgres);
-        assert_eq!(DatabaseKind::of("./vouch.db"), DatabaseKind::Sqlite("./vouch.db".into()));
+        assert_eq!(
+            DatabaseKind::of("postgres://u@h/db"),
+            DatabaseKind::Postgres
+        );
+        assert_eq!(
+            DatabaseKind::of("postgresql://u@h/db"),
+            DatabaseKind::Postgres
+        );
+        assert_eq!(
+            DatabaseKind::of("./vouch.db"),
+            DatabaseKind::Sqlite("./vouch.db".into())
+        );
         assert_eq!(
             DatabaseKind::of("sqlite:///tmp/x.db"),
             DatabaseKind::Sqlite("/tmp/x.db".into())

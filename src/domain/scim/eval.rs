@@ -12,14 +12,12 @@ use serde_json::Value;
 use super::{CompareOp, Filter, Literal};
 
 fn field<'a>(object: &'a serde_json::Map<String, Value>, name: &str) -> Option<&'a Value> {
-    object
-        .get(name)
-        .or_else(|| {
-            object
-                .iter()
-                .find(|(key, _)| key.eq_ignore_ascii_case(name))
-                .map(|(_, value)| value)
-        })
+    object.get(name).or_else(|| {
+        object
+            .iter()
+            .find(|(key, _)| key.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value)
+    })
 }
 
 fn resolve<'a>(doc: &'a Value, path: &[String], out: &mut Vec<&'a Value>) {
@@ -243,8 +241,14 @@ mod tests {
             r#"memberOfGroups[id eq "g-auto"] and name.family eq "smith""#,
             true,
         );
-        check(r#"memberOfGroups[name sw "current" and id eq "g-auto"]"#, true);
-        check(r#"memberOfGroups[name sw "current" and id eq "g-home"]"#, false);
+        check(
+            r#"memberOfGroups[name sw "current" and id eq "g-auto"]"#,
+            true,
+        );
+        check(
+            r#"memberOfGroups[name sw "current" and id eq "g-home"]"#,
+            false,
+        );
         check(r#"memberOfGroups.id eq "g-home""#, true);
         check(r#"licenses[class eq "C" and number eq "L2"]"#, true);
         check(r#"licenses[class eq "C" and number eq "L1"]"#, false);

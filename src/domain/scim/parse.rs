@@ -51,19 +51,31 @@ fn tokenize(input: &str) -> Result<Vec<Token>, ParseError> {
         match c {
             ' ' | '\t' | '\n' | '\r' => i += 1,
             '(' => {
-                tokens.push(Token { tok: Tok::LParen, pos });
+                tokens.push(Token {
+                    tok: Tok::LParen,
+                    pos,
+                });
                 i += 1;
             }
             ')' => {
-                tokens.push(Token { tok: Tok::RParen, pos });
+                tokens.push(Token {
+                    tok: Tok::RParen,
+                    pos,
+                });
                 i += 1;
             }
             '[' => {
-                tokens.push(Token { tok: Tok::LBracket, pos });
+                tokens.push(Token {
+                    tok: Tok::LBracket,
+                    pos,
+                });
                 i += 1;
             }
             ']' => {
-                tokens.push(Token { tok: Tok::RBracket, pos });
+                tokens.push(Token {
+                    tok: Tok::RBracket,
+                    pos,
+                });
                 i += 1;
             }
             '"' => {
@@ -104,7 +116,8 @@ fn tokenize(input: &str) -> Result<Vec<Token>, ParseError> {
                 let start = i;
                 i += 1;
                 while i < chars.len()
-                    && (chars[i].is_ascii_digit() || matches!(chars[i], '.' | 'e' | 'E' | '+' | '-'))
+                    && (chars[i].is_ascii_digit()
+                        || matches!(chars[i], '.' | 'e' | 'E' | '+' | '-'))
                 {
                     i += 1;
                 }
@@ -122,7 +135,8 @@ fn tokenize(input: &str) -> Result<Vec<Token>, ParseError> {
             c if c.is_alphabetic() || c == '_' || c == '$' => {
                 let start = i;
                 while i < chars.len()
-                    && (chars[i].is_alphanumeric() || matches!(chars[i], '_' | '$' | '.' | ':' | '-'))
+                    && (chars[i].is_alphanumeric()
+                        || matches!(chars[i], '_' | '$' | '.' | ':' | '-'))
                 {
                     i += 1;
                 }
@@ -343,7 +357,10 @@ fn attr_path(word: &str, pos: usize) -> Result<Vec<String>, ParseError> {
         word.to_ascii_lowercase().as_str(),
         "and" | "or" | "not" | "true" | "false" | "null"
     ) {
-        return Err(err(pos, format!("expected an attribute name, found `{word}`")));
+        return Err(err(
+            pos,
+            format!("expected an attribute name, found `{word}`"),
+        ));
     }
     Ok(segments)
 }
@@ -459,7 +476,11 @@ mod tests {
                     path("memberOfGroups"),
                     Box::new(Filter::Compare(path("id"), CompareOp::Eq, s("g1")))
                 )),
-                Box::new(Filter::Compare(path("name.family"), CompareOp::Eq, s("demo")))
+                Box::new(Filter::Compare(
+                    path("name.family"),
+                    CompareOp::Eq,
+                    s("demo")
+                ))
             )
         );
     }
@@ -467,8 +488,7 @@ mod tests {
     #[test]
     fn schema_urn_prefix_is_stripped() {
         assert_eq!(
-            parse(r#"urn:ietf:params:scim:schemas:core:2.0:User:name.familyName eq "x""#)
-                .unwrap(),
+            parse(r#"urn:ietf:params:scim:schemas:core:2.0:User:name.familyName eq "x""#).unwrap(),
             Filter::Compare(path("name.familyName"), CompareOp::Eq, s("x"))
         );
     }

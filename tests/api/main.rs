@@ -1,0 +1,16 @@
+//! Integration tests against a real server on a loopback port, each on SQLite and on
+//! PostgreSQL (see `common`).
+
+mod common;
+
+mod applications;
+mod directory;
+mod environments;
+mod errors;
+mod isolation;
+mod issuer_profile;
+mod openapi;
+mod ops;
+mod process;
+mod scim;
+mod token;
