@@ -61,18 +61,7 @@ async fn worker_lifecycle(s: TestServer) {
 
 async fn secret_rotation_replaces_the_old_secret(s: TestServer) {
     let apps = s.env_path("/applications");
-    let id = s
-        .post(&apps, json!({"name": "w", "type": "WORKER"}))
-        .await
-        .expect(201)
-        .json["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let old = s.get(&format!("{apps}/{id}/secret")).await.json["secret"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let (id, old) = s.worker(json!({"name": "w", "type": "WORKER"})).await;
     let new = s
         .post(&format!("{apps}/{id}/secret"), json!({}))
         .await
@@ -87,11 +76,10 @@ async fn secret_rotation_replaces_the_old_secret(s: TestServer) {
         new.as_str()
     );
     let refused = s
-        .send(
-            s.http
-                .post(s.url(&format!("/{}/as/token", s.admin.env)))
-                .basic_auth(&id, Some(&old))
-                .form(&[("grant_type", "client_credentials")]),
+        .token_request(
+            &s.admin.env,
+            &[("grant_type", "client_credentials")],
+            Some((&id, &old)),
         )
         .await;
     assert_eq!(refused.status, 401);
@@ -101,18 +89,7 @@ async fn secret_rotation_replaces_the_old_secret(s: TestServer) {
 
 async fn disabling_or_deleting_a_worker_ends_its_tokens(s: TestServer) {
     let apps = s.env_path("/applications");
-    let id = s
-        .post(&apps, json!({"name": "w", "type": "WORKER"}))
-        .await
-        .expect(201)
-        .json["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let secret = s.get(&format!("{apps}/{id}/secret")).await.json["secret"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let (id, secret) = s.worker(json!({"name": "w", "type": "WORKER"})).await;
     let token = s.token(&s.admin.env, &id, &secret).await;
     s.put(
         &format!("{apps}/{id}"),
@@ -124,11 +101,10 @@ async fn disabling_or_deleting_a_worker_ends_its_tokens(s: TestServer) {
         .await
         .expect_error(401, "ACCESS_FAILED", &[]);
     let refused = s
-        .send(
-            s.http
-                .post(s.url(&format!("/{}/as/token", s.admin.env)))
-                .basic_auth(&id, Some(&secret))
-                .form(&[("grant_type", "client_credentials")]),
+        .token_request(
+            &s.admin.env,
+            &[("grant_type", "client_credentials")],
+            Some((&id, &secret)),
         )
         .await;
     assert_eq!(
@@ -206,26 +182,18 @@ async fn only_organisation_admins_grant_that_role(s: TestServer) {
     .await
     .expect_error(403, "ACCESS_FAILED", &[]);
     // the organisation admin may grant it in its own environment
+    let (id, secret) = s
+        .worker(json!({"name": "ops", "type": "WORKER", "roles": ["ORGANIZATION_ADMIN"]}))
+        .await;
     let granted = s
-        .post(
-            &s.env_path("/applications"),
-            json!({"name": "ops", "type": "WORKER", "roles": ["ORGANIZATION_ADMIN"]}),
-        )
+        .get(&s.env_path(&format!("/applications/{id}")))
         .await
-        .expect(201);
+        .expect(200);
     assert_eq!(
         granted.json["roles"],
         json!(["ENVIRONMENT_ADMIN", "ORGANIZATION_ADMIN"])
     );
-    let id = granted.json["id"].as_str().unwrap();
-    let secret = s
-        .get(&s.env_path(&format!("/applications/{id}/secret")))
-        .await
-        .json["secret"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let token = s.token(&s.admin.env, id, &secret).await;
+    let token = s.token(&s.admin.env, &id, &secret).await;
     s.get_as(&token, "/v1/environments").await.expect(200);
 }
 

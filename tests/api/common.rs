@@ -112,6 +112,22 @@ pub struct Resp {
 }
 
 impl Resp {
+    /// The string at a JSON pointer (`/id`, `/_embedded/users/0/id`); panics when absent.
+    #[track_caller]
+    pub fn str(&self, pointer: &str) -> String {
+        self.json
+            .pointer(pointer)
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or_else(|| panic!("no string at {pointer} in {}", self.text))
+            .to_string()
+    }
+
+    /// The `id` of a created or read resource.
+    #[track_caller]
+    pub fn id(&self) -> String {
+        self.str("/id")
+    }
+
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
@@ -381,6 +397,38 @@ impl TestServer {
             secret,
             token,
         }
+    }
+
+    /// A token endpoint request with a form and, optionally, Basic credentials.
+    pub async fn token_request(
+        &self,
+        env: &str,
+        form: &[(&str, &str)],
+        basic: Option<(&str, &str)>,
+    ) -> Resp {
+        let mut req = self
+            .http
+            .post(self.url(&format!("/{env}/as/token")))
+            .form(form);
+        if let Some((id, secret)) = basic {
+            req = req.basic_auth(id, Some(secret));
+        }
+        self.send(req).await
+    }
+
+    /// Creates a worker application in the bootstrap environment; returns its id and secret.
+    pub async fn worker(&self, body: Value) -> (String, String) {
+        let id = self
+            .post(&self.env_path("/applications"), body)
+            .await
+            .expect(201)
+            .id();
+        let secret = self
+            .get(&self.env_path(&format!("/applications/{id}/secret")))
+            .await
+            .expect(200)
+            .str("/secret");
+        (id, secret)
     }
 
     /// Follows `_links.next.href` from `first` and collects `_embedded.<key>` ids.

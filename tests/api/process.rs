@@ -200,6 +200,20 @@ fn bad_configuration_exits_with_a_clear_message() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("public_url must be an http(s) URL"));
 }
 
+async fn bootstrap_token(http: &reqwest::Client, base: &str, env: &str, client: &str) -> String {
+    let token: Value = http
+        .post(format!("{base}/{env}/as/token"))
+        .basic_auth(client, Some(BOOTSTRAP_SECRET))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    token["access_token"].as_str().unwrap().to_string()
+}
+
 async fn crash_mid_batch(database_url: String, dir: TempDir) {
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
@@ -219,17 +233,7 @@ async fn crash_mid_batch(database_url: String, dir: TempDir) {
     let mut server = Proc::spawn(&dir, "crash1", &["serve"], &envs);
     server.wait_ready(&base).await;
     let http = reqwest::Client::new();
-    let token: Value = http
-        .post(format!("{base}/{env}/as/token"))
-        .basic_auth(&client, Some(BOOTSTRAP_SECRET))
-        .form(&[("grant_type", "client_credentials")])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = token["access_token"].as_str().unwrap().to_string();
+    let token = bootstrap_token(&http, &base, &env, &client).await;
 
     let acknowledged_users = Arc::new(Mutex::new(Vec::<String>::new()));
     let acknowledged_envs = Arc::new(Mutex::new(Vec::<String>::new()));
@@ -299,17 +303,7 @@ async fn crash_mid_batch(database_url: String, dir: TempDir) {
 
     let mut restarted = Proc::spawn(&dir, "crash2", &["serve"], &envs);
     restarted.wait_ready(&base).await;
-    let token: Value = http
-        .post(format!("{base}/{env}/as/token"))
-        .basic_auth(&client, Some(BOOTSTRAP_SECRET))
-        .form(&[("grant_type", "client_credentials")])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = token["access_token"].as_str().unwrap();
+    let token = &bootstrap_token(&http, &base, &env, &client).await;
     // every acknowledged user is there and whole
     let mut seen = std::collections::BTreeSet::new();
     let mut next = Some(format!("{base}/v1/environments/{env}/users?limit=1000"));

@@ -22,11 +22,7 @@ async fn token_request(
     form: &[(&str, &str)],
     basic: Option<(&str, &str)>,
 ) -> Resp {
-    let mut req = s.http.post(s.url(&format!("/{env}/as/token"))).form(form);
-    if let Some((id, secret)) = basic {
-        req = req.basic_auth(id, Some(secret));
-    }
-    s.send(req).await
+    s.token_request(env, form, basic).await
 }
 
 fn oauth_error(r: &Resp, status: u16, error: &str) {
@@ -68,18 +64,9 @@ async fn basic_and_post_authentication(s: TestServer) {
     .await;
     oauth_error(&r, 401, "invalid_client");
     // a CLIENT_SECRET_POST worker is the other way round
-    let app = s
-        .post(&s.env_path("/applications"), json!({"name": "poster", "type": "WORKER", "tokenEndpointAuthMethod": "CLIENT_SECRET_POST"}))
-        .await
-        .expect(201);
-    let id = app.json["id"].as_str().unwrap().to_string();
-    let secret = s
-        .get(&s.env_path(&format!("/applications/{id}/secret")))
-        .await
-        .json["secret"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let (id, secret) = s
+        .worker(json!({"name": "poster", "type": "WORKER", "tokenEndpointAuthMethod": "CLIENT_SECRET_POST"}))
+        .await;
     let r = token_request(
         &s,
         &env,
