@@ -30,7 +30,7 @@ pub async fn context(config: Config) -> anyhow::Result<Ctx> {
     if created {
         tracing::info!(path = %key_path.display(), "created a new master key file; back it up with the database");
     }
-    let ctx = Ctx::new(config, store, master);
+    let ctx = Ctx::new(config, store, master)?;
     bootstrap::check_master_key(&ctx).await?;
     Ok(ctx)
 }

@@ -55,6 +55,12 @@ pub struct Config {
     pub sqlite_synchronous: SqliteSynchronous,
     /// Lifetime of admin access tokens, in seconds.
     pub admin_token_ttl_seconds: i64,
+    /// How long a replaced signing key stays published, in seconds, so what it signed
+    /// keeps verifying (default 90 days).
+    pub key_retirement_grace_seconds: i64,
+    /// Lets the DID resolver fetch `did:web` documents from loopback addresses over plain
+    /// http. For development and tests only; never in production.
+    pub did_web_allow_loopback: bool,
     /// Environment id to use when bootstrapping an empty database (a UUID).
     pub bootstrap_environment_id: Option<String>,
     /// Client id (a UUID) of the bootstrap admin worker application.
@@ -76,6 +82,8 @@ impl Default for Config {
             pool_size: 16,
             sqlite_synchronous: SqliteSynchronous::Normal,
             admin_token_ttl_seconds: 3600,
+            key_retirement_grace_seconds: 90 * 24 * 3600,
+            did_web_allow_loopback: false,
             bootstrap_environment_id: None,
             bootstrap_client_id: None,
             bootstrap_client_secret: None,
@@ -138,15 +146,25 @@ impl Config {
             self.admin_token_ttl_seconds > 0,
             "admin_token_ttl_seconds must be positive"
         );
+        anyhow::ensure!(
+            self.key_retirement_grace_seconds >= 0,
+            "key_retirement_grace_seconds must not be negative"
+        );
         Ok(())
     }
 
-    /// The public base URL without a trailing slash.
+    /// The public base URL without a trailing slash. Without one configured it is
+    /// `http://{bind}`, with a loopback or unspecified address written `localhost`: a
+    /// `did:web` cannot name an IP address.
     pub fn public_url(&self) -> String {
-        let url = self
-            .public_url
-            .clone()
-            .unwrap_or_else(|| format!("http://{}", self.bind));
+        let url = self.public_url.clone().unwrap_or_else(|| {
+            let (host, port) = self.bind.rsplit_once(':').unwrap_or((&self.bind, "80"));
+            let host = match host {
+                "127.0.0.1" | "0.0.0.0" | "[::1]" | "[::]" => "localhost",
+                other => other,
+            };
+            format!("http://{host}:{port}")
+        });
         url.trim_end_matches('/').to_string()
     }
 
@@ -175,7 +193,7 @@ mod tests {
     fn defaults_bind_loopback_and_derive_public_url() {
         let config = Config::default();
         assert_eq!(config.bind, "127.0.0.1:8080");
-        assert_eq!(config.public_url(), "http://127.0.0.1:8080");
+        assert_eq!(config.public_url(), "http://localhost:8080");
         assert_eq!(
             config.master_key_path(),
             PathBuf::from("./vouch.master.key")

@@ -8,5 +8,6 @@ pub mod environment;
 pub mod issuer_profile;
 pub mod page;
 pub mod scim;
+pub mod signing_key;
 pub mod time;
 pub mod validate;

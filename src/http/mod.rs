@@ -10,10 +10,12 @@ pub mod directory;
 pub mod environments;
 pub mod error;
 pub mod extract;
+pub mod issuer;
 pub mod issuer_profile;
 pub mod metrics;
 pub mod ops;
 pub mod resources;
+pub mod signing_keys;
 pub mod token;
 
 use actix_web::body::MessageBody;
@@ -42,6 +44,8 @@ use crate::service::Ctx;
         (name = "environments", description = "Tenants; each is one issuer and one verifier"),
         (name = "applications", description = "Worker applications (OAuth clients) that get admin tokens"),
         (name = "admin tokens", description = "Client-credentials tokens for the management API"),
+        (name = "signing keys", description = "The environment's signing keys and their rotation (vouch extension)"),
+        (name = "issuer documents", description = "Public documents of an environment: DID document, JWKS"),
         (name = "credential issuer profile"),
         (name = "users"), (name = "groups"), (name = "populations"),
         (name = "operations", description = "Health, readiness, metrics and this document"),
@@ -138,6 +142,8 @@ fn routed_app() -> utoipa_actix_web::UtoipaApp<
         .configure(environments::routes)
         .configure(applications::routes)
         .configure(issuer_profile::routes)
+        .configure(issuer::routes)
+        .configure(signing_keys::routes)
         .configure(directory::routes)
         .service(openapi_json)
         .service(docs_page)

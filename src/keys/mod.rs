@@ -1,202 +1,121 @@
-//! Signing keys per environment, encrypted at rest with the master key.
+//! Signing keys per environment, behind a [`KeyProvider`].
 //!
-//! Private keys are generated here (ring), sealed with AES-256-GCM under the master key
-//! (the key id is the associated data, so a sealed key cannot be moved to another row),
-//! and opened only into memory, where [`SoftwareKey`] signs through identity-kit's
-//! [`Signer`] trait. A KMS or HSM backend would implement the same trait; nothing outside
-//! this module sees private key bytes, and none of its types print them.
+//! The provider generates a key and hands back its public JWK plus an opaque handle that
+//! is stored with the key's row; later it opens the handle into a [`Signer`]. The software
+//! provider's handle is the private key sealed with the master key; a KMS or HSM provider
+//! would store the key's reference there instead, and nothing else would change. Nothing
+//! outside this module sees private key bytes, and none of its types print them.
 
 mod master;
+mod software;
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
-use identity_kit::jose::{Jwk, JwsAlgorithm, SignError, Signer};
-use ring::rand::SystemRandom;
-use ring::signature::{
-    ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, Ed25519KeyPair, KeyPair as _,
-};
+use identity_kit::jose::{Jwk, JwsAlgorithm, Signer};
 
 pub use master::MasterKey;
+pub use software::{SoftwareKey, SoftwareKeyProvider};
 
-/// What a key signs. Each purpose has its own active key, rotated on its own.
+/// What a key signs. Each purpose has its own active key and is rotated on its own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum KeyPurpose {
     /// Admin access tokens of the environment's authorization server.
     AdminToken,
+    /// Credentials, status lists and request objects the environment signs as issuer
+    /// and verifier; published in its DID document and JWKS.
+    Credential,
 }
 
 impl KeyPurpose {
+    pub const ALL: [KeyPurpose; 2] = [KeyPurpose::AdminToken, KeyPurpose::Credential];
+
     pub fn as_str(self) -> &'static str {
         match self {
             KeyPurpose::AdminToken => "admin_token",
+            KeyPurpose::Credential => "credential",
         }
+    }
+
+    /// The name used in the management API.
+    pub fn api_name(self) -> &'static str {
+        match self {
+            KeyPurpose::AdminToken => "ADMIN_TOKEN",
+            KeyPurpose::Credential => "CREDENTIAL_SIGNING",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|p| p.as_str() == text || p.api_name() == text)
     }
 }
 
-/// A freshly generated key pair: the public JWK and the PKCS#8 private key.
-pub struct GeneratedKey {
+/// A key just generated: what to publish and what to store.
+pub struct NewKey {
+    /// RFC 7638 thumbprint of the public key.
+    pub kid: String,
+    pub alg: JwsAlgorithm,
+    /// Carries `kid`, `alg` and `use: sig`.
+    pub public_jwk: Jwk,
+    /// Opaque to everything but the provider that made it.
+    pub handle: String,
+}
+
+impl std::fmt::Debug for NewKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewKey")
+            .field("kid", &self.kid)
+            .field("alg", &self.alg)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Where private keys live.
+pub trait KeyProvider: Send + Sync {
+    /// Generates a key for `alg` (ES256 or EdDSA).
+    fn generate(&self, alg: JwsAlgorithm) -> anyhow::Result<NewKey>;
+
+    /// Opens a stored key for signing.
+    fn open(
+        &self,
+        kid: &str,
+        alg: JwsAlgorithm,
+        public_jwk: &Jwk,
+        handle: &str,
+    ) -> anyhow::Result<Arc<dyn Signer>>;
+}
+
+/// A key ready to sign, with what a verifier needs to know about it.
+#[derive(Clone)]
+pub struct OpenedKey {
+    pub environment_id: String,
+    pub purpose: String,
     pub kid: String,
     pub alg: JwsAlgorithm,
     pub public_jwk: Jwk,
-    pkcs8: Vec<u8>,
+    pub signer: Arc<dyn Signer>,
 }
 
-impl std::fmt::Debug for GeneratedKey {
+impl std::fmt::Debug for OpenedKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("GeneratedKey")
+        f.debug_struct("OpenedKey")
             .field("kid", &self.kid)
             .field("alg", &self.alg)
+            .field("environment_id", &self.environment_id)
             .finish_non_exhaustive()
     }
 }
 
-impl GeneratedKey {
-    /// Generates a key for `alg` (ES256 or EdDSA). The key id is the RFC 7638 thumbprint.
-    pub fn generate(alg: JwsAlgorithm) -> anyhow::Result<Self> {
-        let rng = SystemRandom::new();
-        let (pkcs8, public) = match alg {
-            JwsAlgorithm::ES256 => {
-                let doc = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
-                    .map_err(|_| anyhow::anyhow!("P-256 key generation failed"))?;
-                let pair =
-                    EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, doc.as_ref(), &rng)
-                        .map_err(|_| anyhow::anyhow!("generated P-256 key does not parse"))?;
-                let jwk = Jwk::from_p256_public(pair.public_key().as_ref())?;
-                (doc.as_ref().to_vec(), jwk)
-            }
-            JwsAlgorithm::EdDSA => {
-                let doc = Ed25519KeyPair::generate_pkcs8(&rng)
-                    .map_err(|_| anyhow::anyhow!("Ed25519 key generation failed"))?;
-                let pair = Ed25519KeyPair::from_pkcs8(doc.as_ref())
-                    .map_err(|_| anyhow::anyhow!("generated Ed25519 key does not parse"))?;
-                let jwk = Jwk::from_ed25519_public(pair.public_key().as_ref())?;
-                (doc.as_ref().to_vec(), jwk)
-            }
-            other => anyhow::bail!("vouch does not generate {other} keys"),
-        };
-        let kid = public.thumbprint_sha256()?;
-        let public_jwk = public
-            .with_kid(kid.clone())
-            .with_alg(alg.as_str())
-            .with_key_use("sig");
-        Ok(Self {
-            kid,
-            alg,
-            public_jwk,
-            pkcs8,
-        })
-    }
-
-    /// The private key sealed for storage in the row named `kid`.
-    pub fn seal(&self, master: &MasterKey) -> anyhow::Result<String> {
-        master.seal(self.kid.as_bytes(), &self.pkcs8)
-    }
-}
-
-enum KeyPair {
-    Es256(EcdsaKeyPair),
-    EdDsa(Ed25519KeyPair),
-}
-
-/// A private key held in memory, signing for one `kid` and one algorithm.
-pub struct SoftwareKey {
-    kid: String,
-    alg: JwsAlgorithm,
-    public_jwk: Jwk,
-    pair: KeyPair,
-}
-
-impl std::fmt::Debug for SoftwareKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SoftwareKey")
-            .field("kid", &self.kid)
-            .field("alg", &self.alg)
-            .finish_non_exhaustive()
-    }
-}
-
-impl SoftwareKey {
-    /// Opens a sealed private key.
-    pub fn open(
-        master: &MasterKey,
-        kid: &str,
-        alg: JwsAlgorithm,
-        public_jwk: Jwk,
-        sealed: &str,
-    ) -> anyhow::Result<Self> {
-        let pkcs8 = master.open(kid.as_bytes(), sealed)?;
-        let pair = match alg {
-            JwsAlgorithm::ES256 => KeyPair::Es256(
-                EcdsaKeyPair::from_pkcs8(
-                    &ECDSA_P256_SHA256_FIXED_SIGNING,
-                    &pkcs8,
-                    &SystemRandom::new(),
-                )
-                .map_err(|_| anyhow::anyhow!("stored P-256 key {kid} does not parse"))?,
-            ),
-            JwsAlgorithm::EdDSA => KeyPair::EdDsa(
-                Ed25519KeyPair::from_pkcs8(&pkcs8)
-                    .map_err(|_| anyhow::anyhow!("stored Ed25519 key {kid} does not parse"))?,
-            ),
-            other => anyhow::bail!("unsupported stored key algorithm {other}"),
-        };
-        Ok(Self {
-            kid: kid.to_string(),
-            alg,
-            public_jwk,
-            pair,
-        })
-    }
-
-    pub fn public_jwk(&self) -> &Jwk {
-        &self.public_jwk
-    }
-
-    /// Signs synchronously; the signature is in JWS form (`r || s` for ES256).
-    pub fn sign_now(&self, data: &[u8]) -> Result<Vec<u8>, SignError> {
-        match &self.pair {
-            KeyPair::Es256(pair) => pair
-                .sign(&SystemRandom::new(), data)
-                .map(|sig| sig.as_ref().to_vec())
-                .map_err(|_| SignError::msg("ECDSA signing failed")),
-            KeyPair::EdDsa(pair) => Ok(pair.sign(data).as_ref().to_vec()),
-        }
-    }
-}
-
-#[async_trait::async_trait]
-impl Signer for SoftwareKey {
-    fn alg(&self) -> JwsAlgorithm {
-        self.alg
-    }
-
-    fn kid(&self) -> Option<&str> {
-        Some(&self.kid)
-    }
-
-    async fn sign(&self, signing_input: &[u8]) -> Result<Vec<u8>, SignError> {
-        self.sign_now(signing_input)
-    }
-}
-
-/// Who a cached key belongs to.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KeyOwner {
-    pub environment_id: String,
-    pub purpose: String,
-}
-
-type OpenedKeys = HashMap<String, (KeyOwner, Arc<SoftwareKey>)>;
-
-/// Opened keys by key id, so a key is decrypted once per process, not per signature.
+/// Opened keys by key id, so a key is opened once per process, not per signature.
 #[derive(Clone, Default)]
 pub struct KeyCache {
-    keys: Arc<RwLock<OpenedKeys>>,
+    keys: Arc<RwLock<HashMap<String, Arc<OpenedKey>>>>,
 }
 
 impl KeyCache {
-    pub fn get(&self, kid: &str) -> Option<(KeyOwner, Arc<SoftwareKey>)> {
+    pub fn get(&self, kid: &str) -> Option<Arc<OpenedKey>> {
         self.keys
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -204,12 +123,12 @@ impl KeyCache {
             .cloned()
     }
 
-    pub fn insert(&self, owner: KeyOwner, key: SoftwareKey) -> Arc<SoftwareKey> {
+    pub fn insert(&self, key: OpenedKey) -> Arc<OpenedKey> {
         let key = Arc::new(key);
         self.keys
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .insert(key.kid.clone(), (owner, key.clone()));
+            .insert(key.kid.clone(), key.clone());
         key
     }
 
@@ -218,67 +137,6 @@ impl KeyCache {
         self.keys
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .retain(|_, (owner, _)| owner.environment_id != environment_id);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use identity_kit::jose::{CompactJws, DefaultVerifier, JwsHeader, encode_compact};
-
-    use super::*;
-
-    async fn round_trip(alg: JwsAlgorithm) {
-        let master = MasterKey::random();
-        let generated = GeneratedKey::generate(alg).unwrap();
-        assert!(!generated.public_jwk.is_private());
-        let sealed = generated.seal(&master).unwrap();
-        let key = SoftwareKey::open(
-            &master,
-            &generated.kid,
-            alg,
-            generated.public_jwk.clone(),
-            &sealed,
-        )
-        .unwrap();
-        let header = JwsHeader::new(alg).with_kid(generated.kid.clone());
-        let token = encode_compact(&header, br#"{"a":1}"#, &key).await.unwrap();
-        let jws = CompactJws::decode(&token).unwrap();
-        jws.verify(&DefaultVerifier, &generated.public_jwk).unwrap();
-    }
-
-    #[tokio::test]
-    async fn es256_keys_sign_verifiable_jws_after_sealing() {
-        round_trip(JwsAlgorithm::ES256).await;
-    }
-
-    #[tokio::test]
-    async fn eddsa_keys_sign_verifiable_jws_after_sealing() {
-        round_trip(JwsAlgorithm::EdDSA).await;
-    }
-
-    #[test]
-    fn a_sealed_key_does_not_open_under_another_kid() {
-        let master = MasterKey::random();
-        let generated = GeneratedKey::generate(JwsAlgorithm::ES256).unwrap();
-        let sealed = generated.seal(&master).unwrap();
-        assert!(
-            SoftwareKey::open(
-                &master,
-                "another-kid",
-                JwsAlgorithm::ES256,
-                generated.public_jwk.clone(),
-                &sealed
-            )
-            .is_err()
-        );
-    }
-
-    #[test]
-    fn debug_output_never_contains_private_material() {
-        let generated = GeneratedKey::generate(JwsAlgorithm::ES256).unwrap();
-        let printed = format!("{generated:?}");
-        assert!(!printed.contains("pkcs8"));
-        assert!(printed.contains(&generated.kid));
+            .retain(|_, key| key.environment_id != environment_id);
     }
 }

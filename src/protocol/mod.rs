@@ -1,2 +1,5 @@
-//! Pure standards code (OpenID4VCI, OpenID4VP, SD-JWT VC, status lists, DIDs): no I/O,
-//! no HTTP, no database. Filled by the protocol issues; empty in the foundation.
+//! Standards code (OpenID4VCI, OpenID4VP, SD-JWT VC, status lists, DIDs). Pure where it
+//! can be: the one exception is the DID resolver, whose `did:web` method fetches
+//! documents through identity-kit's hardened HTTPS client.
+
+pub mod did;

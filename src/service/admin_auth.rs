@@ -207,9 +207,9 @@ async fn sign_token(ctx: &Ctx, app: &ApplicationRow) -> Result<TokenResponse> {
     };
     let header = JwsHeader::new(JwsAlgorithm::ES256)
         .with_typ("at+jwt")
-        .with_kid(key.public_jwk().kid().unwrap_or_default());
+        .with_kid(key.kid.clone());
     let payload = serde_json::to_vec(&claims).map_err(anyhow::Error::from)?;
-    let token = encode_compact(&header, &payload, key.as_ref())
+    let token = encode_compact(&header, &payload, key.signer.as_ref())
         .await
         .map_err(anyhow::Error::from)?;
     Ok(TokenResponse {
@@ -242,7 +242,7 @@ pub async fn authenticate(ctx: &Ctx, token: &str) -> Result<Principal> {
     let key = keyring::key_by_id(ctx, &claims.env, KeyPurpose::AdminToken, &kid)
         .await?
         .ok_or_else(|| invalid("unknown signing key"))?;
-    jws.verify(&DefaultVerifier, key.public_jwk())
+    jws.verify(&DefaultVerifier, &key.public_jwk)
         .map_err(|_| invalid("bad signature"))?;
     let now = chrono::Utc::now().timestamp();
     if claims.iss != token_issuer(ctx, &claims.env) || claims.aud != api_audience(ctx) {

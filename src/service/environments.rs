@@ -38,7 +38,7 @@ pub(crate) struct Provision {
     environment: EnvironmentRow,
     population: PopulationRow,
     profile: IssuerProfileRow,
-    key: SigningKeyRow,
+    keys: Vec<SigningKeyRow>,
     admin: InitialApplication,
 }
 
@@ -98,7 +98,10 @@ pub(crate) async fn prepare(
             created_at: now,
             updated_at: now,
         },
-        key: keyring::new_key_row(ctx, &id, KeyPurpose::AdminToken, JwsAlgorithm::ES256)?,
+        keys: vec![
+            keyring::new_key_row(ctx, &id, KeyPurpose::AdminToken, JwsAlgorithm::ES256)?,
+            keyring::new_key_row(ctx, &id, KeyPurpose::Credential, JwsAlgorithm::ES256)?,
+        ],
         environment: EnvironmentRow {
             id,
             name: spec.name,
@@ -133,7 +136,9 @@ pub(crate) fn insert(conn: &mut AnyConnection, p: &Provision) -> Result<()> {
     })?;
     directory::insert_population(conn, &p.population)?;
     issuer_profiles::insert(conn, &p.profile)?;
-    signing_keys::insert(conn, &p.key)?;
+    for key in &p.keys {
+        signing_keys::insert(conn, key)?;
+    }
     applications::insert(conn, &p.admin.application)?;
     Ok(())
 }

@@ -1,29 +1,32 @@
-//! The environment's signing keys: creation, the active signer, and published keys.
+//! The environment's signing keys: creation, rotation, the active signer, and the keys
+//! published for verifiers.
 
 use std::sync::Arc;
 
+use chrono::Duration;
 use identity_kit::jose::{Jwk, JwsAlgorithm};
 
 use super::{Ctx, Error, Result};
 use crate::domain::time;
-use crate::keys::{GeneratedKey, KeyOwner, KeyPurpose, SoftwareKey};
+use crate::keys::{KeyPurpose, OpenedKey};
 use crate::store::{AnyConnection, rows::SigningKeyRow, signing_keys};
 
-/// Generates and seals a key for `env`; the caller inserts the row in its transaction.
+/// Generates a key for `env` through the key provider; the caller inserts the row in
+/// its transaction.
 pub fn new_key_row(
     ctx: &Ctx,
     environment_id: &str,
     purpose: KeyPurpose,
     alg: JwsAlgorithm,
 ) -> Result<SigningKeyRow> {
-    let generated = GeneratedKey::generate(alg)?;
+    let key = ctx.key_provider.generate(alg)?;
     Ok(SigningKeyRow {
-        id: generated.kid.clone(),
+        id: key.kid.clone(),
         environment_id: environment_id.to_string(),
         purpose: purpose.as_str().to_string(),
         alg: alg.as_str().to_string(),
-        public_jwk: serde_json::to_string(&generated.public_jwk).map_err(anyhow::Error::from)?,
-        private_sealed: generated.seal(&ctx.master)?,
+        public_jwk: serde_json::to_string(&key.public_jwk).map_err(anyhow::Error::from)?,
+        private_sealed: key.handle,
         status: "ACTIVE".into(),
         created_at: time::now(),
         retired_at: None,
@@ -31,23 +34,30 @@ pub fn new_key_row(
     })
 }
 
-fn open_row(ctx: &Ctx, row: &SigningKeyRow) -> Result<Arc<SoftwareKey>> {
-    if let Some((_, key)) = ctx.keys.get(&row.id) {
+fn public_jwk(row: &SigningKeyRow) -> Result<Jwk> {
+    serde_json::from_str(&row.public_jwk).map_err(|e| Error::Internal(e.into()))
+}
+
+fn open_row(ctx: &Ctx, row: &SigningKeyRow) -> Result<Arc<OpenedKey>> {
+    if let Some(key) = ctx.keys.get(&row.id) {
         return Ok(key);
     }
     let alg: JwsAlgorithm = row
         .alg
         .parse()
         .map_err(|_| anyhow::anyhow!("stored key {} has unknown alg {}", row.id, row.alg))?;
-    let jwk: Jwk = serde_json::from_str(&row.public_jwk).map_err(anyhow::Error::from)?;
-    let key = SoftwareKey::open(&ctx.master, &row.id, alg, jwk, &row.private_sealed)?;
-    Ok(ctx.keys.insert(
-        KeyOwner {
-            environment_id: row.environment_id.clone(),
-            purpose: row.purpose.clone(),
-        },
-        key,
-    ))
+    let jwk = public_jwk(row)?;
+    let signer = ctx
+        .key_provider
+        .open(&row.id, alg, &jwk, &row.private_sealed)?;
+    Ok(ctx.keys.insert(OpenedKey {
+        environment_id: row.environment_id.clone(),
+        purpose: row.purpose.clone(),
+        kid: row.id.clone(),
+        alg,
+        public_jwk: jwk,
+        signer,
+    }))
 }
 
 /// The key that signs for `purpose` in `env` now.
@@ -55,7 +65,7 @@ pub async fn active_signer(
     ctx: &Ctx,
     environment_id: &str,
     purpose: KeyPurpose,
-) -> Result<Arc<SoftwareKey>> {
+) -> Result<Arc<OpenedKey>> {
     let env = environment_id.to_string();
     let row = ctx
         .store
@@ -65,29 +75,31 @@ pub async fn active_signer(
     open_row(ctx, &row)
 }
 
-/// The key `kid` of `env` for `purpose`, if it exists; from memory when already opened.
+/// The key `kid` of `env` for `purpose` while it is published; from memory when opened.
 pub async fn key_by_id(
     ctx: &Ctx,
     environment_id: &str,
     purpose: KeyPurpose,
     kid: &str,
-) -> Result<Option<Arc<SoftwareKey>>> {
-    if let Some((owner, key)) = ctx.keys.get(kid) {
-        let matches = owner.environment_id == environment_id && owner.purpose == purpose.as_str();
-        return Ok(matches.then_some(key));
-    }
+) -> Result<Option<Arc<OpenedKey>>> {
     let (env, id) = (environment_id.to_string(), kid.to_string());
     let row = ctx
         .store
         .read(move |conn| signing_keys::get(conn, &env, &id).map_err(Error::from))
         .await?;
     match row {
-        Some(row) if row.purpose == purpose.as_str() => open_row(ctx, &row).map(Some),
+        Some(row) if row.purpose == purpose.as_str() && is_published(&row) => {
+            open_row(ctx, &row).map(Some)
+        }
         _ => Ok(None),
     }
 }
 
-/// Public keys of `env` for `purpose` that verifiers should accept now.
+fn is_published(row: &SigningKeyRow) -> bool {
+    row.status == "ACTIVE" || row.publish_until.is_some_and(|until| until > time::now())
+}
+
+/// Public keys of `env` for `purpose` that verifiers should accept now, newest first.
 pub fn published_keys(
     conn: &mut AnyConnection,
     environment_id: &str,
@@ -95,9 +107,68 @@ pub fn published_keys(
 ) -> Result<Vec<Jwk>> {
     signing_keys::published(conn, environment_id, purpose.as_str(), time::now())?
         .iter()
-        .map(|row| {
-            serde_json::from_str::<Jwk>(&row.public_jwk)
-                .map_err(|e| Error::Internal(anyhow::Error::from(e)))
-        })
+        .map(public_jwk)
         .collect()
+}
+
+/// Every key of `env` (for the management API), newest first.
+pub async fn list(ctx: &Ctx, environment_id: &str) -> Result<Vec<SigningKeyRow>> {
+    let env = environment_id.to_string();
+    ctx.store
+        .read(move |conn| signing_keys::all(conn, &env).map_err(Error::from))
+        .await
+}
+
+/// Makes a new key active for `purpose`; the key it replaces stays published for the
+/// configured grace period, so what it signed keeps verifying.
+pub async fn rotate(
+    ctx: &Ctx,
+    environment_id: &str,
+    purpose: KeyPurpose,
+    alg: JwsAlgorithm,
+) -> Result<SigningKeyRow> {
+    let row = new_key_row(ctx, environment_id, purpose, alg)?;
+    let grace = Duration::seconds(ctx.config.key_retirement_grace_seconds);
+    let inserted = row.clone();
+    ctx.store
+        .write(move |conn| {
+            let now = time::now();
+            signing_keys::retire_active(
+                conn,
+                &inserted.environment_id,
+                purpose.as_str(),
+                now,
+                now + grace,
+            )?;
+            signing_keys::insert(conn, &inserted)?;
+            Ok::<_, Error>(())
+        })
+        .await?;
+    Ok(row)
+}
+
+/// The environment's `did:web` document: every published credential key.
+pub async fn did_document(
+    ctx: &Ctx,
+    environment_id: &str,
+) -> Result<identity_kit::did::DidDocument> {
+    let did = crate::protocol::did::environment_did_web(&ctx.public_url, environment_id)
+        .map_err(|reason| Error::NotFound(format!("This server has no did:web: {reason}.")))?;
+    let keys = credential_keys(ctx, environment_id).await?;
+    crate::protocol::did::web_document(&did, &keys)
+        .await
+        .map_err(|e| Error::Internal(anyhow::anyhow!("building the DID document: {e}")))
+}
+
+/// Published credential keys of an existing environment (404 otherwise).
+pub async fn credential_keys(ctx: &Ctx, environment_id: &str) -> Result<Vec<Jwk>> {
+    let env = environment_id.to_string();
+    ctx.store
+        .read(move |conn| {
+            if !crate::store::environments::exists(conn, &env)? {
+                return Err(Error::not_found("Environment"));
+            }
+            published_keys(conn, &env, KeyPurpose::Credential)
+        })
+        .await
 }

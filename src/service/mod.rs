@@ -15,7 +15,8 @@ use std::sync::Arc;
 use crate::config::Config;
 use crate::domain::application::ROLE_ORGANIZATION_ADMIN;
 use crate::domain::validate::FieldError;
-use crate::keys::{KeyCache, MasterKey};
+use crate::keys::{KeyCache, KeyProvider, MasterKey, SoftwareKeyProvider};
+use crate::protocol::did::DidResolver;
 use crate::store::{Store, StoreError};
 
 /// Everything a use case needs, cheap to clone.
@@ -24,19 +25,30 @@ pub struct Ctx {
     pub config: Arc<Config>,
     pub public_url: Arc<str>,
     pub store: Store,
+    /// Seals secrets other than keys (client secrets).
     pub master: Arc<MasterKey>,
+    pub key_provider: Arc<dyn KeyProvider>,
     pub keys: KeyCache,
+    pub resolver: Arc<DidResolver>,
 }
 
 impl Ctx {
-    pub fn new(config: Config, store: Store, master: MasterKey) -> Self {
-        Self {
+    pub fn new(config: Config, store: Store, master: MasterKey) -> anyhow::Result<Self> {
+        let master = Arc::new(master);
+        if config.did_web_allow_loopback {
+            tracing::warn!(
+                "did:web documents may be fetched from loopback over http (development setting)"
+            );
+        }
+        Ok(Self {
+            resolver: Arc::new(DidResolver::new(config.did_web_allow_loopback)?),
             public_url: config.public_url().into(),
             config: Arc::new(config),
             store,
-            master: Arc::new(master),
+            key_provider: Arc::new(SoftwareKeyProvider::new(master.clone())),
+            master,
             keys: KeyCache::default(),
-        }
+        })
     }
 }
 

@@ -50,21 +50,39 @@ pub fn published(
     k::signing_keys
         .filter(k::environment_id.eq(env))
         .filter(k::purpose.eq(purpose))
-        .filter(
-            k::status
-                .eq("ACTIVE")
-                .or(k::publish_until.is_null())
-                .or(k::publish_until.gt(now)),
-        )
+        .filter(k::status.eq("ACTIVE").or(k::publish_until.gt(now)))
         .order(k::created_at.desc())
         .select(SigningKeyRow::as_select())
         .load(conn)
 }
 
-/// Every key row; used to check the master key at start.
-pub fn any(conn: &mut AnyConnection) -> QueryResult<Option<SigningKeyRow>> {
+/// Every key of `env`, newest first.
+pub fn all(conn: &mut AnyConnection, env: &str) -> QueryResult<Vec<SigningKeyRow>> {
     k::signing_keys
+        .filter(k::environment_id.eq(env))
+        .order(k::created_at.desc())
         .select(SigningKeyRow::as_select())
-        .first(conn)
-        .optional()
+        .load(conn)
+}
+
+/// Retires the active key(s) of `env` for `purpose`, published until `until`.
+pub fn retire_active(
+    conn: &mut AnyConnection,
+    env: &str,
+    purpose: &str,
+    now: NaiveDateTime,
+    until: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(
+        k::signing_keys
+            .filter(k::environment_id.eq(env))
+            .filter(k::purpose.eq(purpose))
+            .filter(k::status.eq("ACTIVE")),
+    )
+    .set((
+        k::status.eq("RETIRED"),
+        k::retired_at.eq(Some(now)),
+        k::publish_until.eq(Some(until)),
+    ))
+    .execute(conn)
 }

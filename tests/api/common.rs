@@ -210,7 +210,8 @@ pub const BOOTSTRAP_SECRET: &str = "test-bootstrap-secret-0123456789";
 
 pub fn test_config(backend: Backend, dir: &TempDir, pg: Option<&PgSchema>, port: u16) -> Config {
     Config {
-        public_url: Some(format!("http://127.0.0.1:{port}")),
+        public_url: Some(format!("http://localhost:{port}")),
+        did_web_allow_loopback: true,
         bind: format!("127.0.0.1:{port}"),
         database_url: match backend {
             Backend::Sqlite => dir.0.join("vouch.db").display().to_string(),
@@ -262,7 +263,7 @@ impl TestServer {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap();
-        let base = format!("http://127.0.0.1:{port}");
+        let base = format!("http://localhost:{port}");
         let mut server = Self {
             base,
             ctx,

@@ -4,6 +4,7 @@
 mod common;
 
 mod applications;
+mod did;
 mod directory;
 mod environments;
 mod errors;

@@ -356,7 +356,7 @@ async fn crash_mid_batch(database_url: String, dir: TempDir) {
         let sql = "SELECT COUNT(*) AS n FROM environments e WHERE \
                    (SELECT COUNT(*) FROM issuer_profiles p WHERE p.environment_id = e.id) <> 1 \
                    OR (SELECT COUNT(*) FROM populations p WHERE p.environment_id = e.id AND p.is_default = 1) <> 1 \
-                   OR (SELECT COUNT(*) FROM signing_keys k WHERE k.environment_id = e.id) <> 1 \
+                   OR (SELECT COUNT(*) FROM signing_keys k WHERE k.environment_id = e.id) <> 2 \
                    OR (SELECT COUNT(*) FROM applications a WHERE a.environment_id = e.id) < 1";
         #[derive(QueryableByName)]
         struct Count {

@@ -1,0 +1,150 @@
+//! The DID resolver vouch uses to find holder and issuer keys.
+//!
+//! `did:key` (Ed25519, P-256, secp256k1) and `did:jwk` resolve offline. `did:web` is
+//! fetched with identity-kit's hardened client: HTTPS only, no redirects, no proxy, host
+//! names resolved by the client itself with loopback, private and link-local addresses
+//! refused, a 1 MiB body limit and a 10 s timeout. Development and tests may allow
+//! loopback over plain http (`did_web_allow_loopback`); nothing else loosens the rules.
+//! Documents are cached for five minutes.
+
+use std::time::Duration;
+
+use identity_kit::did::{Did, DidDocument, DidUrl, VerificationRelationship};
+use identity_kit::jose::Jwk;
+use identity_kit::methods::jwk::DidJwk;
+use identity_kit::methods::key::DidKey;
+use identity_kit::methods::web::{DidWeb, ReqwestClient};
+use identity_kit::resolver::Resolver;
+
+/// How long a resolved document is reused.
+const CACHE_TTL: Duration = Duration::from_secs(300);
+
+/// Why a DID or DID URL did not resolve to a usable key or document.
+#[derive(Debug, thiserror::Error)]
+pub enum ResolveError {
+    #[error("`{0}` is not a DID or DID URL")]
+    Malformed(String),
+    #[error("the DID method of `{0}` is not supported (did:key, did:jwk and did:web are)")]
+    UnsupportedMethod(String),
+    #[error("`{did}` did not resolve: {reason}")]
+    Resolution { did: String, reason: String },
+    #[error("`{url}` names no usable key: {reason}")]
+    NoKey { url: String, reason: String },
+}
+
+/// The purpose a key is looked up for, which decides the DID document relationship the
+/// key must be listed under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyUse {
+    /// A holder proving possession (proofs, key binding, presentations): `authentication`.
+    Holder,
+    /// An issuer signing credentials or status lists: `assertionMethod`.
+    Issuer,
+}
+
+impl KeyUse {
+    fn relationship(self) -> VerificationRelationship {
+        match self {
+            KeyUse::Holder => VerificationRelationship::Authentication,
+            KeyUse::Issuer => VerificationRelationship::AssertionMethod,
+        }
+    }
+}
+
+pub struct DidResolver {
+    inner: Resolver,
+}
+
+impl std::fmt::Debug for DidResolver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DidResolver")
+            .field("methods", &self.inner.methods())
+            .finish()
+    }
+}
+
+impl DidResolver {
+    /// A resolver for `did:key`, `did:jwk` and `did:web`. `allow_loopback` lets `did:web`
+    /// reach 127.0.0.1/::1 over http (development and tests only).
+    pub fn new(allow_loopback: bool) -> anyhow::Result<Self> {
+        let client = if allow_loopback {
+            ReqwestClient::builder().dangerous_allow_loopback().build()
+        } else {
+            ReqwestClient::new()
+        }
+        .map_err(|e| anyhow::anyhow!("cannot build the did:web client: {e}"))?;
+        Ok(Self {
+            inner: Resolver::builder()
+                .with(DidKey::new())
+                .with(DidJwk)
+                .with(DidWeb::new(client))
+                .cache(CACHE_TTL)
+                .build(),
+        })
+    }
+
+    fn parse_did(did: &str) -> Result<Did, ResolveError> {
+        let did = Did::parse(did).map_err(|_| ResolveError::Malformed(did.to_string()))?;
+        if !matches!(did.method(), "key" | "jwk" | "web") {
+            return Err(ResolveError::UnsupportedMethod(did.to_string()));
+        }
+        Ok(did)
+    }
+
+    /// The DID document of `did`.
+    pub async fn resolve(&self, did: &str) -> Result<DidDocument, ResolveError> {
+        let did = Self::parse_did(did)?;
+        self.inner
+            .resolve_document(&did)
+            .await
+            .map_err(|e| ResolveError::Resolution {
+                did: did.to_string(),
+                reason: e.to_string(),
+            })
+    }
+
+    /// The public key a DID URL names (`did:…#fragment`), usable for `key_use`. A DID
+    /// without a fragment names its key only when its document lists exactly one for that
+    /// use (as `did:key` and `did:jwk` documents do).
+    pub async fn resolve_key(&self, url: &str, key_use: KeyUse) -> Result<Jwk, ResolveError> {
+        let no_key = |reason: String| ResolveError::NoKey {
+            url: url.to_string(),
+            reason,
+        };
+        let did_url = match url.split_once('#') {
+            Some(_) => {
+                let parsed =
+                    DidUrl::parse(url).map_err(|_| ResolveError::Malformed(url.to_string()))?;
+                Self::parse_did(parsed.did().as_str())?;
+                parsed
+            }
+            None => {
+                let document = self.resolve(url).await?;
+                let mut methods = document.methods(Some(key_use.relationship()));
+                let first = methods
+                    .next()
+                    .ok_or_else(|| no_key(format!("no key is listed for {key_use:?} use")))?;
+                if methods.next().is_some() {
+                    return Err(no_key(
+                        "the document lists several keys; name one with a #fragment".into(),
+                    ));
+                }
+                return first
+                    .public_key_jwk()
+                    .cloned()
+                    .or_else(|| {
+                        first
+                            .public_key_multibase()
+                            .and_then(|m| Jwk::from_multikey(m).ok())
+                    })
+                    .map(|jwk| jwk.public())
+                    .ok_or_else(|| no_key("the verification method has no usable key".into()));
+            }
+        };
+        self.inner
+            .resolve_public_key(&did_url, Some(key_use.relationship()))
+            .await
+            .map(|jwk| jwk.public())
+            .map_err(|e| no_key(e.to_string()))
+    }
+}
