@@ -3,6 +3,8 @@
 //! with the JSON path (`target`) that caused it.
 
 pub mod application;
+pub mod card;
+pub mod credential_type;
 pub mod directory;
 pub mod environment;
 pub mod issuer_profile;
@@ -10,4 +12,5 @@ pub mod page;
 pub mod scim;
 pub mod signing_key;
 pub mod time;
+pub mod user_credential;
 pub mod validate;

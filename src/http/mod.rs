@@ -6,6 +6,7 @@
 //! browsable page of it.
 
 pub mod applications;
+pub mod credential_types;
 pub mod directory;
 pub mod environments;
 pub mod error;
@@ -17,6 +18,7 @@ pub mod ops;
 pub mod resources;
 pub mod signing_keys;
 pub mod token;
+pub mod user_credentials;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
@@ -48,6 +50,8 @@ use crate::service::Ctx;
         (name = "issuer documents", description = "Public documents of an environment: DID document, JWKS"),
         (name = "credential issuer profile"),
         (name = "users"), (name = "groups"), (name = "populations"),
+        (name = "credential types", description = "What credentials hold and how their cards look, with version history"),
+        (name = "user credentials", description = "Credentials of MANAGED types issued to users"),
         (name = "operations", description = "Health, readiness, metrics and this document"),
     )
 )]
@@ -145,6 +149,8 @@ fn routed_app() -> utoipa_actix_web::UtoipaApp<
         .configure(issuer::routes)
         .configure(signing_keys::routes)
         .configure(directory::routes)
+        .configure(credential_types::routes)
+        .configure(user_credentials::routes)
         .service(openapi_json)
         .service(docs_page)
 }

@@ -3,3 +3,5 @@
 //! documents through identity-kit's hardened HTTPS client.
 
 pub mod did;
+pub mod oid4vci;
+pub mod sd_jwt_vc;

@@ -253,12 +253,15 @@ pub async fn set_user_population(
         .await
 }
 
+/// Deletes a user and, first, their user credentials (revoked where their type says so).
 pub async fn delete_user(ctx: &Ctx, env: &str, id: &str) -> Result<()> {
     let (env, id) = (env.to_string(), id.to_string());
     ctx.store
-        .write(move |conn| match repo::delete_user(conn, &env, &id)? {
-            0 => Err(Error::not_found("User")),
-            _ => Ok(()),
+        .write(move |conn| {
+            repo::get_user(conn, &env, &id)?.ok_or_else(|| Error::not_found("User"))?;
+            super::user_credentials::on_user_deleted(conn, &env, &id)?;
+            repo::delete_user(conn, &env, &id)?;
+            Ok(())
         })
         .await
 }

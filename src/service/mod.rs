@@ -5,10 +5,12 @@
 pub mod admin_auth;
 pub mod applications;
 pub mod bootstrap;
+pub mod credential_types;
 pub mod directory;
 pub mod environments;
 pub mod issuer_profile;
 pub mod keyring;
+pub mod user_credentials;
 
 use std::sync::Arc;
 

@@ -11,6 +11,7 @@
 //! TEXT / INTEGER; timestamps as `TIMESTAMP` in UTC.
 
 pub mod applications;
+pub mod credential_types;
 pub mod directory;
 pub mod environments;
 pub mod issuer_profiles;
@@ -18,6 +19,7 @@ pub mod meta;
 pub mod rows;
 pub mod schema;
 pub mod signing_keys;
+pub mod user_credentials;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

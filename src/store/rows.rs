@@ -112,3 +112,73 @@ pub struct MembershipRow {
     pub environment_id: String,
     pub created_at: NaiveDateTime,
 }
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = credential_types, treat_none_as_null = true)]
+pub struct CredentialTypeRow {
+    pub id: String,
+    pub environment_id: String,
+    pub title: String,
+    pub management_mode: String,
+    /// JSON: the validated `CredentialTypeDefinition`.
+    pub definition: String,
+    pub version_id: String,
+    pub version_number: i32,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub deleted_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = credential_type_versions)]
+pub struct CredentialTypeVersionRow {
+    pub id: String,
+    pub credential_type_id: String,
+    pub environment_id: String,
+    pub version_number: i32,
+    /// JSON: the whole credential type as it was (without `_links`).
+    pub snapshot: String,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = user_credentials, treat_none_as_null = true)]
+pub struct UserCredentialRow {
+    pub id: String,
+    pub environment_id: String,
+    pub user_id: String,
+    pub credential_type_id: String,
+    pub type_version: i32,
+    pub status: String,
+    /// JSON object: field title → value, for every field of the type.
+    pub data: String,
+    pub expires_at: Option<NaiveDateTime>,
+    pub notification: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub issued_at: Option<NaiveDateTime>,
+    pub revoked_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = provisioned_credentials, treat_none_as_null = true)]
+pub struct ProvisionedCredentialRow {
+    pub id: String,
+    pub environment_id: String,
+    pub user_credential_id: String,
+    pub user_id: String,
+    pub digital_wallet_id: Option<String>,
+    pub status: String,
+    pub format: String,
+    pub credential_configuration_id: String,
+    /// JSON: the holder's public key (JWK or DID URL).
+    pub holder_key: Option<String>,
+    pub claim_reference: Option<String>,
+    pub status_list_uri: Option<String>,
+    pub status_list_index: Option<i64>,
+    /// JSON array of `{type, occurredAt}`.
+    pub wallet_actions: String,
+    pub expires_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}

@@ -113,6 +113,7 @@ diesel::table! {
 diesel::joinable!(applications -> environments (environment_id));
 diesel::joinable!(group_memberships -> user_groups (group_id));
 diesel::joinable!(group_memberships -> users (user_id));
+diesel::joinable!(user_credentials -> credential_types (credential_type_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     instance_meta,
@@ -124,4 +125,73 @@ diesel::allow_tables_to_appear_in_same_query!(
     user_groups,
     users,
     group_memberships,
+    credential_types,
+    credential_type_versions,
+    user_credentials,
+    provisioned_credentials,
 );
+
+diesel::table! {
+    credential_types (id) {
+        id -> Text,
+        environment_id -> Text,
+        title -> Text,
+        management_mode -> Text,
+        definition -> Text,
+        version_id -> Text,
+        version_number -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        deleted_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    credential_type_versions (id) {
+        id -> Text,
+        credential_type_id -> Text,
+        environment_id -> Text,
+        version_number -> Integer,
+        snapshot -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    user_credentials (id) {
+        id -> Text,
+        environment_id -> Text,
+        user_id -> Text,
+        credential_type_id -> Text,
+        type_version -> Integer,
+        status -> Text,
+        data -> Text,
+        expires_at -> Nullable<Timestamp>,
+        notification -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        issued_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    provisioned_credentials (id) {
+        id -> Text,
+        environment_id -> Text,
+        user_credential_id -> Text,
+        user_id -> Text,
+        digital_wallet_id -> Nullable<Text>,
+        status -> Text,
+        format -> Text,
+        credential_configuration_id -> Text,
+        holder_key -> Nullable<Text>,
+        claim_reference -> Nullable<Text>,
+        status_list_uri -> Nullable<Text>,
+        status_list_index -> Nullable<BigInt>,
+        wallet_actions -> Text,
+        expires_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}

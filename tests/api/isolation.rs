@@ -46,6 +46,27 @@ async fn tokens_of_one_environment_cannot_touch_another(s: TestServer) {
     .await
     .expect(201);
     let population_id = user.json["population"]["id"].as_str().unwrap().to_string();
+    let credential_type = s
+        .json_as(
+            Method::POST,
+            &b.token,
+            &format!("{base_b}/credentialTypes"),
+            &crate::credential_types::managed_type("B card"),
+        )
+        .await
+        .expect(201);
+    let type_id = credential_type.id();
+    let type_version = credential_type.str("/version/id");
+    let credential_id = s
+        .json_as(
+            Method::POST,
+            &b.token,
+            &format!("{base_b}/users/{user_id}/credentials"),
+            &json!({"credentialType": {"id": type_id}, "data": {"Policy ID": "B-1"}}),
+        )
+        .await
+        .expect(201)
+        .id();
 
     let api = vouch::http::openapi();
     let paths = serde_json::to_value(&api).unwrap()["paths"]
@@ -62,7 +83,10 @@ async fn tokens_of_one_environment_cannot_touch_another(s: TestServer) {
             .replace("{applicationId}", &b.client_id)
             .replace("{userId}", &user_id)
             .replace("{groupId}", &group_id)
-            .replace("{populationId}", &population_id);
+            .replace("{populationId}", &population_id)
+            .replace("{credentialTypeId}", &type_id)
+            .replace("{credentialTypeVersionId}", &type_version)
+            .replace("{credentialId}", &credential_id);
         assert!(
             !path.contains('{'),
             "a path parameter the walk does not know: {template}"
@@ -109,5 +133,11 @@ async fn tokens_of_one_environment_cannot_touch_another(s: TestServer) {
         s.get_as(&b.token, &base_b).await.expect(200).json["name"],
         "Tenant B"
     );
+    let credential = s
+        .get_as(&b.token, &format!("{base_b}/users/{user_id}/credentials/{credential_id}"))
+        .await
+        .expect(200);
+    assert_eq!(credential.json["status"], "PENDING");
+    assert!(s.get_as(&b.token, &format!("{base_b}/credentialTypes/{type_id}")).await.expect(200).json.get("deletedAt").is_none());
     s.token(&b.env, &b.client_id, &b.secret).await;
 }

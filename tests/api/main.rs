@@ -4,6 +4,7 @@
 mod common;
 
 mod applications;
+mod credential_types;
 mod did;
 mod directory;
 mod environments;
@@ -15,3 +16,4 @@ mod ops;
 mod process;
 mod scim;
 mod token;
+mod user_credentials;

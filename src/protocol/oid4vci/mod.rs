@@ -1,0 +1,3 @@
+//! OpenID for Verifiable Credential Issuance 1.0.
+
+pub mod configurations;

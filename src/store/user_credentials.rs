@@ -1,0 +1,108 @@
+//! User credentials and the credentials provisioned to wallets from them.
+
+use diesel::prelude::*;
+
+use super::AnyConnection;
+use super::rows::{ProvisionedCredentialRow, UserCredentialRow};
+use super::schema::provisioned_credentials::dsl as p;
+use super::schema::user_credentials::dsl as c;
+
+pub fn insert(conn: &mut AnyConnection, row: &UserCredentialRow) -> QueryResult<()> {
+    diesel::insert_into(c::user_credentials)
+        .values(row)
+        .execute(conn)
+        .map(|_| ())
+}
+
+pub fn get(
+    conn: &mut AnyConnection,
+    env: &str,
+    user: &str,
+    id: &str,
+) -> QueryResult<Option<UserCredentialRow>> {
+    c::user_credentials
+        .filter(c::environment_id.eq(env))
+        .filter(c::user_id.eq(user))
+        .filter(c::id.eq(id))
+        .select(UserCredentialRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn list_for_user(
+    conn: &mut AnyConnection,
+    env: &str,
+    user: &str,
+    after: Option<&str>,
+    limit: i64,
+) -> QueryResult<Vec<UserCredentialRow>> {
+    let mut query = c::user_credentials
+        .filter(c::environment_id.eq(env))
+        .filter(c::user_id.eq(user))
+        .select(UserCredentialRow::as_select())
+        .order(c::id.asc())
+        .limit(limit)
+        .into_boxed();
+    if let Some(after) = after {
+        query = query.filter(c::id.gt(after.to_string()));
+    }
+    query.load(conn)
+}
+
+pub fn all_for_user(conn: &mut AnyConnection, env: &str, user: &str) -> QueryResult<Vec<UserCredentialRow>> {
+    c::user_credentials
+        .filter(c::environment_id.eq(env))
+        .filter(c::user_id.eq(user))
+        .select(UserCredentialRow::as_select())
+        .load(conn)
+}
+
+pub fn all_of_type(conn: &mut AnyConnection, type_id: &str) -> QueryResult<Vec<UserCredentialRow>> {
+    c::user_credentials
+        .filter(c::credential_type_id.eq(type_id))
+        .select(UserCredentialRow::as_select())
+        .load(conn)
+}
+
+pub fn update(conn: &mut AnyConnection, row: &UserCredentialRow) -> QueryResult<usize> {
+    diesel::update(c::user_credentials.filter(c::id.eq(&row.id)))
+        .set(row)
+        .execute(conn)
+}
+
+pub fn delete(conn: &mut AnyConnection, id: &str) -> QueryResult<usize> {
+    diesel::delete(c::user_credentials.filter(c::id.eq(id))).execute(conn)
+}
+
+pub fn provisioned(
+    conn: &mut AnyConnection,
+    credential: &str,
+    after: Option<&str>,
+    limit: i64,
+) -> QueryResult<Vec<ProvisionedCredentialRow>> {
+    let mut query = p::provisioned_credentials
+        .filter(p::user_credential_id.eq(credential))
+        .select(ProvisionedCredentialRow::as_select())
+        .order(p::id.asc())
+        .limit(limit)
+        .into_boxed();
+    if let Some(after) = after {
+        query = query.filter(p::id.gt(after.to_string()));
+    }
+    query.load(conn)
+}
+
+/// Marks every live credential provisioned from `credential` as revoked.
+pub fn revoke_provisioned(
+    conn: &mut AnyConnection,
+    credential: &str,
+    at: chrono::NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(
+        p::provisioned_credentials
+            .filter(p::user_credential_id.eq(credential))
+            .filter(p::status.ne("REVOKED")),
+    )
+    .set((p::status.eq("REVOKED"), p::updated_at.eq(at)))
+    .execute(conn)
+}
