@@ -34,7 +34,8 @@ impl Placeholder {
             other => {
                 let rest = other.strip_prefix("fields[")?;
                 let (index, member) = rest.split_once("].")?;
-                if index.is_empty() || !index.bytes().all(|b| b.is_ascii_digit()) || index.len() > 4 {
+                if index.is_empty() || !index.bytes().all(|b| b.is_ascii_digit()) || index.len() > 4
+                {
                     return None;
                 }
                 let index: usize = index.parse().ok()?;
@@ -90,11 +91,17 @@ pub fn check_svg(template: &str) -> Result<(), TemplateFault> {
     }
     let document = roxmltree::Document::parse(template).map_err(|e| {
         let pos = e.pos();
-        svg_fault(format!("cardDesignTemplate is not well-formed XML: {e}"), Some((pos.row, pos.col)))
+        svg_fault(
+            format!("cardDesignTemplate is not well-formed XML: {e}"),
+            Some((pos.row, pos.col)),
+        )
     })?;
     let root = document.root_element();
     if root.tag_name().name() != "svg" {
-        return Err(svg_fault("the root element of cardDesignTemplate must be <svg>", None));
+        return Err(svg_fault(
+            "the root element of cardDesignTemplate must be <svg>",
+            None,
+        ));
     }
     Ok(())
 }
@@ -105,7 +112,9 @@ pub fn placeholders(template: &str) -> Result<Vec<Placeholder>, TemplateFault> {
     let mut rest = template;
     while let Some(start) = rest.find("${") {
         let after = &rest[start + 2..];
-        let end = after.find('}').ok_or_else(|| template_fault("a ${ placeholder is never closed with }"))?;
+        let end = after
+            .find('}')
+            .ok_or_else(|| template_fault("a ${ placeholder is never closed with }"))?;
         let name = &after[..end];
         let placeholder = Placeholder::parse(name).ok_or_else(|| {
             template_fault(format!(
@@ -143,7 +152,10 @@ pub fn render(template: &str, value: impl Fn(&Placeholder) -> String) -> String 
     while let Some(start) = rest.find("${") {
         out.push_str(&rest[..start]);
         let after = &rest[start + 2..];
-        match after.find('}').and_then(|end| Some((end, Placeholder::parse(&after[..end])?))) {
+        match after
+            .find('}')
+            .and_then(|end| Some((end, Placeholder::parse(&after[..end])?)))
+        {
             Some((end, placeholder)) => {
                 out.push_str(&xml_escape(&value(&placeholder)));
                 rest = &after[end + 1..];
@@ -183,9 +195,22 @@ mod tests {
         let e = placeholders("<svg>${cardTitel}</svg>").unwrap_err();
         assert_eq!(e.code, "TEMPLATE_ERROR");
         assert!(e.message.contains("cardTitel"));
-        assert_eq!(placeholders("<svg>${fields[x].value}</svg>").unwrap_err().code, "TEMPLATE_ERROR");
-        assert_eq!(placeholders("<svg>${fields[0].name}</svg>").unwrap_err().code, "TEMPLATE_ERROR");
-        assert_eq!(placeholders("<svg>${cardTitle</svg>").unwrap_err().code, "TEMPLATE_ERROR");
+        assert_eq!(
+            placeholders("<svg>${fields[x].value}</svg>")
+                .unwrap_err()
+                .code,
+            "TEMPLATE_ERROR"
+        );
+        assert_eq!(
+            placeholders("<svg>${fields[0].name}</svg>")
+                .unwrap_err()
+                .code,
+            "TEMPLATE_ERROR"
+        );
+        assert_eq!(
+            placeholders("<svg>${cardTitle</svg>").unwrap_err().code,
+            "TEMPLATE_ERROR"
+        );
     }
 
     #[test]
@@ -196,7 +221,10 @@ mod tests {
         assert_eq!(e.code, "SVG_ERROR");
         assert!(e.position.is_some());
         assert_eq!(check_svg("<html></html>").unwrap_err().code, "SVG_ERROR");
-        assert_eq!(check_svg("<svgx></svgx><svg></svg>").unwrap_err().code, "SVG_ERROR");
+        assert_eq!(
+            check_svg("<svgx></svgx><svg></svg>").unwrap_err().code,
+            "SVG_ERROR"
+        );
     }
 
     #[test]
@@ -218,6 +246,9 @@ mod tests {
         assert!(rendered.contains("fill=\"&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;\""));
         assert!(rendered.contains(">BX &amp; Co<"));
         assert!(rendered.contains("Policy: &lt;b&gt;P-1&lt;/b&gt;"));
-        assert!(check_svg(&rendered).is_ok(), "the rendered card is still one SVG document");
+        assert!(
+            check_svg(&rendered).is_ok(),
+            "the rendered card is still one SVG document"
+        );
     }
 }

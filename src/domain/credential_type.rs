@@ -14,7 +14,11 @@ use serde_json::{Value, json};
 use super::card::{self, MAX_TEMPLATE_LEN, Placeholder};
 use super::validate::{Checker, DESCRIPTION, FieldError, Len, NAME, is_absolute_url};
 
-pub const FIELD_TYPES: &[&str] = &["Alphanumeric Text", "Issued Timestamp", "Directory Attribute"];
+pub const FIELD_TYPES: &[&str] = &[
+    "Alphanumeric Text",
+    "Issued Timestamp",
+    "Directory Attribute",
+];
 pub const MODES: &[&str] = &["AUTOMATED", "MANAGED"];
 pub const EXPIRATION_TYPES: &[&str] = &["SOFT", "HARD"];
 pub const TIME_UNITS: &[&str] = &["SECONDS", "MINUTES", "HOURS", "DAYS"];
@@ -27,8 +31,25 @@ pub const MAX_FIELDS: usize = 100;
 pub const MAX_EMBEDDED_FILES: usize = 5;
 /// Claim names a credential format reserves; a field titled so would clash with them.
 pub const RESERVED_TITLES: &[&str] = &[
-    "iss", "sub", "aud", "exp", "nbf", "iat", "jti", "vct", "vct#integrity", "cnf", "status",
-    "_sd", "_sd_alg", "...", "@context", "type", "id", "credentialSubject", "credentialStatus",
+    "iss",
+    "sub",
+    "aud",
+    "exp",
+    "nbf",
+    "iat",
+    "jti",
+    "vct",
+    "vct#integrity",
+    "cnf",
+    "status",
+    "_sd",
+    "_sd_alg",
+    "...",
+    "@context",
+    "type",
+    "id",
+    "credentialSubject",
+    "credentialStatus",
 ];
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -222,9 +243,17 @@ impl CredentialTypeDefinition {
         if let Some(title) = &self.title
             && title.trim() != title
         {
-            c.push(FieldError::invalid("title", "title must not start or end with whitespace"));
+            c.push(FieldError::invalid(
+                "title",
+                "title must not start or end with whitespace",
+            ));
         }
-        c.string("description", self.description.as_deref(), DESCRIPTION, false);
+        c.string(
+            "description",
+            self.description.as_deref(),
+            DESCRIPTION,
+            false,
+        );
         c.string("cardType", self.card_type.as_deref(), NAME, false);
         c.string("issuerName", self.issuer_name.as_deref(), NAME, false);
         let mode = c.one_of(
@@ -307,7 +336,9 @@ fn is_attribute_path(text: &str) -> bool {
     !text.is_empty()
         && text.split('.').all(|segment| {
             let mut chars = segment.chars();
-            chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            chars
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
                 && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
         })
 }
@@ -319,8 +350,12 @@ fn is_data_image(value: &str) -> bool {
         .and_then(|rest| rest.split_once(";base64,"))
         .is_some_and(|(subtype, data)| {
             !subtype.is_empty()
-                && subtype.chars().all(|c| c.is_ascii_alphanumeric() || c == '+' || c == '-' || c == '.')
-                && base64::engine::general_purpose::STANDARD.decode(data).is_ok()
+                && subtype
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '+' || c == '-' || c == '.')
+                && base64::engine::general_purpose::STANDARD
+                    .decode(data)
+                    .is_ok()
         })
 }
 
@@ -328,8 +363,11 @@ fn check_image(c: &mut Checker, target: &str, value: Option<&str>, max: usize) {
     let Some(value) = value else { return };
     if value.len() > max {
         c.push(
-            FieldError::too_large(target, format!("{target} must be at most {} KB", max / 1024))
-                .with_inner(json!({"maximumValue": max})),
+            FieldError::too_large(
+                target,
+                format!("{target} must be at most {} KB", max / 1024),
+            )
+            .with_inner(json!({"maximumValue": max})),
         );
     } else if !(is_absolute_url(value, &["https"]) || is_data_image(value)) {
         c.push(FieldError::invalid(
@@ -362,17 +400,35 @@ fn opacity(value: &Value) -> Option<i64> {
 
 fn check_metadata(c: &mut Checker, m: &Metadata, managed: bool) {
     c.string("metadata.name", m.name.as_deref(), NAME, false);
-    c.string("metadata.description", m.description.as_deref(), DESCRIPTION, false);
+    c.string(
+        "metadata.description",
+        m.description.as_deref(),
+        DESCRIPTION,
+        false,
+    );
     check_color(c, "metadata.cardColor", m.card_color.as_deref());
     check_color(c, "metadata.textColor", m.text_color.as_deref());
-    check_image(c, "metadata.backgroundImage", m.background_image.as_deref(), MAX_BACKGROUND_LEN);
-    check_image(c, "metadata.logoImage", m.logo_image.as_deref(), MAX_LOGO_LEN);
+    check_image(
+        c,
+        "metadata.backgroundImage",
+        m.background_image.as_deref(),
+        MAX_BACKGROUND_LEN,
+    );
+    check_image(
+        c,
+        "metadata.logoImage",
+        m.logo_image.as_deref(),
+        MAX_LOGO_LEN,
+    );
     if let Some(value) = &m.bg_opacity_percent
         && !opacity(value).is_some_and(|p| (0..=100).contains(&p))
     {
         c.push(
-            FieldError::out_of_range("metadata.bgOpacityPercent", "metadata.bgOpacityPercent must be 0 to 100")
-                .with_inner(json!({"rangeMinimumValue": 0, "rangeMaximumValue": 100})),
+            FieldError::out_of_range(
+                "metadata.bgOpacityPercent",
+                "metadata.bgOpacityPercent must be 0 to 100",
+            )
+            .with_inner(json!({"rangeMinimumValue": 0, "rangeMaximumValue": 100})),
         );
     }
     if let Some(columns) = m.columns
@@ -398,8 +454,11 @@ fn check_metadata(c: &mut Checker, m: &Metadata, managed: bool) {
     }
     if fields.len() > MAX_FIELDS {
         c.push(
-            FieldError::too_large("metadata.fields", format!("a credential type has at most {MAX_FIELDS} fields"))
-                .with_inner(json!({"maximumValue": MAX_FIELDS})),
+            FieldError::too_large(
+                "metadata.fields",
+                format!("a credential type has at most {MAX_FIELDS} fields"),
+            )
+            .with_inner(json!({"maximumValue": MAX_FIELDS})),
         );
         return;
     }
@@ -411,7 +470,10 @@ fn check_metadata(c: &mut Checker, m: &Metadata, managed: bool) {
         if let Some(id) = c.string(&at("id"), f.id.as_deref(), NAME, true)
             && !ids.insert(id.clone())
         {
-            c.push(FieldError::invalid(at("id"), format!("field id `{id}` is used twice")));
+            c.push(FieldError::invalid(
+                at("id"),
+                format!("field id `{id}` is used twice"),
+            ));
         }
         let kind = c.one_of(&at("type"), f.field_type.as_deref(), FIELD_TYPES, None);
         if let Some(title) = c.string(&at("title"), f.title.as_deref(), NAME, true) {
@@ -431,10 +493,18 @@ fn check_metadata(c: &mut Checker, m: &Metadata, managed: bool) {
             c.push(FieldError::required(at("isVisible")));
         }
         if f.attribute.is_some() && f.value.is_some() {
-            c.push(FieldError::invalid(at("value"), "a field has an attribute or a value, not both"));
+            c.push(FieldError::invalid(
+                at("value"),
+                "a field has an attribute or a value, not both",
+            ));
         }
         c.string(&at("default"), f.default.as_deref(), DESCRIPTION, false);
-        c.string(&at("value"), f.value.as_deref(), Len { min: 0, max: 4096 }, false);
+        c.string(
+            &at("value"),
+            f.value.as_deref(),
+            Len { min: 0, max: 4096 },
+            false,
+        );
         match kind.as_deref() {
             Some("Directory Attribute") => match f.attribute.as_deref() {
                 None => c.push(FieldError::required(at("attribute"))),
@@ -462,8 +532,11 @@ fn check_metadata(c: &mut Checker, m: &Metadata, managed: bool) {
                 ));
             } else if !FILE_SUPPORT.contains(&support.as_str()) {
                 c.push(
-                    FieldError::invalid(at("fileSupport"), format!("unknown fileSupport `{support}`"))
-                        .with_inner(json!({"allowedValues": FILE_SUPPORT})),
+                    FieldError::invalid(
+                        at("fileSupport"),
+                        format!("unknown fileSupport `{support}`"),
+                    )
+                    .with_inner(json!({"allowedValues": FILE_SUPPORT})),
                 );
             } else if support != "REFERENCE_FILE" {
                 embedded += 1;
@@ -489,8 +562,14 @@ fn check_template(c: &mut Checker, d: &CredentialTypeDefinition) {
     };
     if template.len() > MAX_TEMPLATE_LEN {
         c.push(
-            FieldError::too_large(target, format!("cardDesignTemplate must be at most {} KB", MAX_TEMPLATE_LEN / 1024))
-                .with_inner(json!({"maximumValue": MAX_TEMPLATE_LEN})),
+            FieldError::too_large(
+                target,
+                format!(
+                    "cardDesignTemplate must be at most {} KB",
+                    MAX_TEMPLATE_LEN / 1024
+                ),
+            )
+            .with_inner(json!({"maximumValue": MAX_TEMPLATE_LEN})),
         );
         return;
     }
@@ -524,9 +603,17 @@ fn check_template(c: &mut Checker, d: &CredentialTypeDefinition) {
             Placeholder::CardSubtitle => ("description", "cardSubtitle", d.description.is_some()),
             Placeholder::CardColor => ("metadata.cardColor", "cardColor", m.card_color.is_some()),
             Placeholder::TextColor => ("metadata.textColor", "textColor", m.text_color.is_some()),
-            Placeholder::BackgroundImage => ("metadata.backgroundImage", "backgroundImage", m.background_image.is_some()),
+            Placeholder::BackgroundImage => (
+                "metadata.backgroundImage",
+                "backgroundImage",
+                m.background_image.is_some(),
+            ),
             Placeholder::LogoImage => ("metadata.logoImage", "logoImage", m.logo_image.is_some()),
-            Placeholder::BgOpacityPercent => ("metadata.bgOpacityPercent", "bgOpacityPercent", m.bg_opacity_percent.is_some()),
+            Placeholder::BgOpacityPercent => (
+                "metadata.bgOpacityPercent",
+                "bgOpacityPercent",
+                m.bg_opacity_percent.is_some(),
+            ),
             Placeholder::FieldTitle(n) | Placeholder::FieldValue(n) => {
                 if *n >= fields {
                     c.push(FieldError::new(
@@ -554,17 +641,26 @@ fn check_expiration(c: &mut Checker, e: &Expiration, fields: &[Field], managed: 
         ));
         return;
     }
-    let given = [e.after.is_some(), e.timestamp.is_some(), e.expression.is_some()]
-        .iter()
-        .filter(|g| **g)
-        .count();
+    let given = [
+        e.after.is_some(),
+        e.timestamp.is_some(),
+        e.expression.is_some(),
+    ]
+    .iter()
+    .filter(|g| **g)
+    .count();
     if given != 1 {
         c.push(FieldError::invalid(
             "expiration",
             "expiration needs exactly one of after, timestamp or expression",
         ));
     }
-    let kind = c.one_of("expiration.type", e.expiration_type.as_deref(), EXPIRATION_TYPES, None);
+    let kind = c.one_of(
+        "expiration.type",
+        e.expiration_type.as_deref(),
+        EXPIRATION_TYPES,
+        None,
+    );
     if kind.as_deref() == Some("SOFT") {
         match e.field_name.as_deref() {
             None => c.push(FieldError::required("expiration.fieldName")),
@@ -578,7 +674,12 @@ fn check_expiration(c: &mut Checker, e: &Expiration, fields: &[Field], managed: 
         }
     }
     if let Some(after) = &e.after {
-        let unit = c.one_of("expiration.after.timeUnit", after.time_unit.as_deref(), TIME_UNITS, None);
+        let unit = c.one_of(
+            "expiration.after.timeUnit",
+            after.time_unit.as_deref(),
+            TIME_UNITS,
+            None,
+        );
         match after.duration {
             None => c.push(FieldError::required("expiration.after.duration")),
             Some(duration) => {
@@ -625,7 +726,9 @@ mod tests {
 
     #[test]
     fn pel_wrapping_and_balance() {
-        assert!(is_pel("${user.credit_cards['branded'][__ITERATOR__].oem_merchant}"));
+        assert!(is_pel(
+            "${user.credit_cards['branded'][__ITERATOR__].oem_merchant}"
+        ));
         assert!(is_pel("${{'PM':'Product Manager'}[user.role]}"));
         assert!(!is_pel("${}"));
         assert!(!is_pel("${user.a[0}"));

@@ -86,13 +86,20 @@ pub struct UserCredentialInput {
 /// PEL expression that is only a path (`${user.name.given}`). Richer PEL is evaluated
 /// by the issuance rules engine; here it yields nothing and the field's default applies.
 pub fn directory_value(user: &Value, attribute: &str) -> Option<String> {
-    let path = match attribute.strip_prefix("${").and_then(|a| a.strip_suffix('}')) {
+    let path = match attribute
+        .strip_prefix("${")
+        .and_then(|a| a.strip_suffix('}'))
+    {
         Some(inner) => inner.strip_prefix("user.")?,
         None => attribute,
     };
     let mut current = user;
     for segment in path.split('.') {
-        if segment.is_empty() || !segment.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        if segment.is_empty()
+            || !segment
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_')
+        {
             return None;
         }
         current = current.get(segment)?;
@@ -147,22 +154,34 @@ pub fn build_data(
             let target = format!("data.{key}");
             match def.fields().iter().find(|f| f.title() == key) {
                 None => errors.push(
-                    FieldError::invalid(&target, format!("`{key}` is not a field of this credential type"))
-                        .with_inner(json!({
-                            "allowedValues": def.fields().iter().map(Field::title).collect::<Vec<_>>()
-                        })),
+                    FieldError::invalid(
+                        &target,
+                        format!("`{key}` is not a field of this credential type"),
+                    )
+                    .with_inner(json!({
+                        "allowedValues": def.fields().iter().map(Field::title).collect::<Vec<_>>()
+                    })),
                 ),
                 Some(f) if f.kind() != "Alphanumeric Text" => errors.push(FieldError::invalid(
                     &target,
-                    format!("`{key}` is a {} field; only Alphanumeric Text fields take data", f.kind()),
+                    format!(
+                        "`{key}` is a {} field; only Alphanumeric Text fields take data",
+                        f.kind()
+                    ),
                 )),
                 Some(_) => match value {
                     Value::String(s) if s.chars().count() > MAX_VALUE_LEN => errors.push(
-                        FieldError::too_large(&target, format!("{target} must be at most {MAX_VALUE_LEN} characters"))
-                            .with_inner(json!({"maximumValue": MAX_VALUE_LEN})),
+                        FieldError::too_large(
+                            &target,
+                            format!("{target} must be at most {MAX_VALUE_LEN} characters"),
+                        )
+                        .with_inner(json!({"maximumValue": MAX_VALUE_LEN})),
                     ),
                     Value::String(_) => {}
-                    _ => errors.push(FieldError::invalid(&target, format!("{target} must be a string"))),
+                    _ => errors.push(FieldError::invalid(
+                        &target,
+                        format!("{target} must be a string"),
+                    )),
                 },
             }
         }
@@ -230,7 +249,10 @@ mod tests {
         )
         .unwrap_err();
         let targets: Vec<_> = errors.iter().map(|e| e.target.as_str()).collect();
-        assert_eq!(targets, vec!["data.Nope", "data.Given", "data.Plan", "data.Policy ID"]);
+        assert_eq!(
+            targets,
+            vec!["data.Nope", "data.Given", "data.Plan", "data.Policy ID"]
+        );
         assert_eq!(errors[3].code, "REQUIRED_VALUE");
     }
 

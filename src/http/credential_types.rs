@@ -17,8 +17,8 @@ use crate::domain::time::iso;
 use crate::domain::validate::FieldError;
 use crate::protocol::oid4vci::configurations::vct;
 use crate::protocol::sd_jwt_vc::type_metadata::type_metadata;
-use crate::service::credential_types::{self, CredentialTypeView, VersionView};
 use crate::service::Ctx;
+use crate::service::credential_types::{self, CredentialTypeView, VersionView};
 
 /// A credential type as the API shows it (schema for documentation; the body is the
 /// definition as sent plus the read-only members).
@@ -79,7 +79,12 @@ fn type_json(ctx: &Ctx, view: &CredentialTypeView, full: bool) -> Value {
     let mut doc = view.document(&ctx.public_url, full);
     let base = format!("{}{}", ctx.public_url, view.path());
     let mut l = links(base.clone());
-    l.insert("versions".into(), Link { href: format!("{base}/versions") });
+    l.insert(
+        "versions".into(),
+        Link {
+            href: format!("{base}/versions"),
+        },
+    );
     l.insert(
         "vct".into(),
         Link {
@@ -90,7 +95,12 @@ fn type_json(ctx: &Ctx, view: &CredentialTypeView, full: bool) -> Value {
     doc
 }
 
-fn version_resource(ctx: &Ctx, env: &str, type_id: &str, v: VersionView) -> CredentialTypeVersionResource {
+fn version_resource(
+    ctx: &Ctx,
+    env: &str,
+    type_id: &str,
+    v: VersionView,
+) -> CredentialTypeVersionResource {
     CredentialTypeVersionResource {
         links: links(format!(
             "{}{}/credentialTypes/{type_id}/versions/{}",
@@ -131,7 +141,10 @@ async fn create_type(
     let view = credential_types::create(&ctx, &admin.environment_id, body.0).await?;
     let doc = type_json(&ctx, &view, true);
     Ok(HttpResponse::Created()
-        .insert_header((header::LOCATION, format!("{}{}", ctx.public_url, view.path())))
+        .insert_header((
+            header::LOCATION,
+            format!("{}{}", ctx.public_url, view.path()),
+        ))
         .json(doc))
 }
 
@@ -173,7 +186,11 @@ async fn list_types(ctx: Data<Ctx>, admin: EnvAdmin, query: Query) -> ApiResult<
     security(("bearer" = []))
 )]
 #[get("/v1/environments/{environmentId}/credentialTypes/{credentialTypeId}")]
-async fn get_type(ctx: Data<Ctx>, admin: EnvAdmin, path: Path<(String, String)>) -> ApiResult<HttpResponse> {
+async fn get_type(
+    ctx: Data<Ctx>,
+    admin: EnvAdmin,
+    path: Path<(String, String)>,
+) -> ApiResult<HttpResponse> {
     let view = credential_types::get(&ctx, &admin.environment_id, &path.1).await?;
     Ok(HttpResponse::Ok().json(type_json(&ctx, &view, true)))
 }
@@ -215,7 +232,11 @@ async fn replace_type(
     security(("bearer" = []))
 )]
 #[delete("/v1/environments/{environmentId}/credentialTypes/{credentialTypeId}")]
-async fn delete_type(ctx: Data<Ctx>, admin: EnvAdmin, path: Path<(String, String)>) -> ApiResult<HttpResponse> {
+async fn delete_type(
+    ctx: Data<Ctx>,
+    admin: EnvAdmin,
+    path: Path<(String, String)>,
+) -> ApiResult<HttpResponse> {
     credential_types::delete(&ctx, &admin.environment_id, &path.1).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -247,8 +268,10 @@ async fn list_versions(
         Some(text) => Some(scim::parse(text).map_err(|e| {
             ApiError::bad_request(
                 format!("The filter is not valid: {e}."),
-                vec![FieldError::new("INVALID_FILTER", "filter", e.to_string())
-                    .with_inner(json!({"position": e.position}))],
+                vec![
+                    FieldError::new("INVALID_FILTER", "filter", e.to_string())
+                        .with_inner(json!({"position": e.position})),
+                ],
             )
         })?),
     };
@@ -283,7 +306,9 @@ async fn list_versions(
     ),
     security(("bearer" = []))
 )]
-#[get("/v1/environments/{environmentId}/credentialTypes/{credentialTypeId}/versions/{credentialTypeVersionId}")]
+#[get(
+    "/v1/environments/{environmentId}/credentialTypes/{credentialTypeId}/versions/{credentialTypeVersionId}"
+)]
 async fn get_version(
     ctx: Data<Ctx>,
     admin: EnvAdmin,
@@ -304,7 +329,10 @@ async fn get_version(
     )
 )]
 #[get("/{environmentId}/types/{credentialTypeId}")]
-async fn type_metadata_document(ctx: Data<Ctx>, path: Path<(String, String)>) -> ApiResult<HttpResponse> {
+async fn type_metadata_document(
+    ctx: Data<Ctx>,
+    path: Path<(String, String)>,
+) -> ApiResult<HttpResponse> {
     let (env, id) = path.into_inner();
     let view = credential_types::get(&ctx, &env, &id).await?;
     let vct = vct(&ctx.public_url, &env, &id);

@@ -13,12 +13,13 @@ use super::extract::{EnvAdmin, Json, Query, media_type, read_body};
 use super::resources::{Collection, IdRef, Link, Links, collection, env_path, links};
 use crate::domain::time::iso;
 use crate::domain::user_credential::UserCredentialInput;
-use crate::service::user_credentials::{self, UserCredentialView, wallet_actions};
 use crate::service::Ctx;
+use crate::service::user_credentials::{self, UserCredentialView, wallet_actions};
 use crate::store::rows::ProvisionedCredentialRow;
 
 /// PingOne selects revocation by this content type on `POST …/credentials/{id}`.
-pub const REVOKE_CONTENT_TYPE: &str = "application/vnd.pingidentity.validations.revokecredential+json";
+pub const REVOKE_CONTENT_TYPE: &str =
+    "application/vnd.pingidentity.validations.revokecredential+json";
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -55,13 +56,28 @@ impl UserCredentialResource {
     fn new(ctx: &Ctx, v: UserCredentialView) -> Self {
         let row = v.row;
         let env = env_path(&row.environment_id);
-        let base = format!("{}{env}/users/{}/credentials/{}", ctx.public_url, row.user_id, row.id);
+        let base = format!(
+            "{}{env}/users/{}/credentials/{}",
+            ctx.public_url, row.user_id, row.id
+        );
         let mut l = links(base.clone());
         for (name, href) in [
-            ("provisionedCredentials", format!("{base}/provisionedCredentials")),
+            (
+                "provisionedCredentials",
+                format!("{base}/provisionedCredentials"),
+            ),
             ("cardImage", format!("{base}/cardImage")),
-            ("user", format!("{}{env}/users/{}", ctx.public_url, row.user_id)),
-            ("credentialType", format!("{}{env}/credentialTypes/{}", ctx.public_url, row.credential_type_id)),
+            (
+                "user",
+                format!("{}{env}/users/{}", ctx.public_url, row.user_id),
+            ),
+            (
+                "credentialType",
+                format!(
+                    "{}{env}/credentialTypes/{}",
+                    ctx.public_url, row.credential_type_id
+                ),
+            ),
         ] {
             l.insert(name.into(), Link { href });
         }
@@ -73,7 +89,10 @@ impl UserCredentialResource {
             status: v.status.as_str().into(),
             data: Value::Object(v.data),
             expires_at: row.expires_at.as_ref().map(iso),
-            notification: row.notification.as_deref().and_then(|n| serde_json::from_str(n).ok()),
+            notification: row
+                .notification
+                .as_deref()
+                .and_then(|n| serde_json::from_str(n).ok()),
             created_at: iso(&row.created_at),
             updated_at: iso(&row.updated_at),
             issued_at: row.issued_at.as_ref().map(iso),
@@ -199,7 +218,10 @@ async fn list_credentials(
         &[],
         items,
         |views| UserCredentialsEmbedded {
-            items: views.into_iter().map(|v| UserCredentialResource::new(&ctx, v)).collect(),
+            items: views
+                .into_iter()
+                .map(|v| UserCredentialResource::new(&ctx, v))
+                .collect(),
         },
     )))
 }
@@ -245,7 +267,8 @@ async fn update_credential(
     path: Path<(String, String, String)>,
     body: Json<UserCredentialInput>,
 ) -> ApiResult<HttpResponse> {
-    let view = user_credentials::update(&ctx, &admin.environment_id, &path.1, &path.2, body.0).await?;
+    let view =
+        user_credentials::update(&ctx, &admin.environment_id, &path.1, &path.2, body.0).await?;
     Ok(HttpResponse::Ok().json(UserCredentialResource::new(&ctx, view)))
 }
 
@@ -321,7 +344,9 @@ async fn delete_credential(
     ),
     security(("bearer" = []))
 )]
-#[get("/v1/environments/{environmentId}/users/{userId}/credentials/{credentialId}/provisionedCredentials")]
+#[get(
+    "/v1/environments/{environmentId}/users/{userId}/credentials/{credentialId}/provisionedCredentials"
+)]
 async fn provisioned_credentials(
     ctx: Data<Ctx>,
     admin: EnvAdmin,
@@ -329,16 +354,25 @@ async fn provisioned_credentials(
     query: Query,
 ) -> ApiResult<HttpResponse> {
     let page = query.page()?;
-    let items = user_credentials::provisioned(&ctx, &admin.environment_id, &path.1, &path.2, page.clone()).await?;
+    let items =
+        user_credentials::provisioned(&ctx, &admin.environment_id, &path.1, &path.2, page.clone())
+            .await?;
     Ok(HttpResponse::Ok().json(collection(
         &ctx,
-        &format!("{}/{}/provisionedCredentials", credentials_path(&admin.environment_id, &path.1), path.2),
+        &format!(
+            "{}/{}/provisionedCredentials",
+            credentials_path(&admin.environment_id, &path.1),
+            path.2
+        ),
         &page,
         query.get("cursor"),
         &[],
         items,
         |rows| ProvisionedCredentialsEmbedded {
-            provisioned_credentials: rows.into_iter().map(ProvisionedCredentialResource::new).collect(),
+            provisioned_credentials: rows
+                .into_iter()
+                .map(ProvisionedCredentialResource::new)
+                .collect(),
         },
     )))
 }
@@ -363,7 +397,10 @@ async fn card_image(
     let svg = user_credentials::card_svg(&ctx, &admin.environment_id, &path.1, &path.2).await?;
     Ok(HttpResponse::Ok()
         .content_type("image/svg+xml")
-        .insert_header((header::CONTENT_SECURITY_POLICY, "default-src 'none'; img-src https: data:; style-src 'unsafe-inline'"))
+        .insert_header((
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; img-src https: data:; style-src 'unsafe-inline'",
+        ))
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .body(svg))
 }

@@ -22,8 +22,12 @@ pub struct CredentialTypeView {
 
 impl CredentialTypeView {
     fn from_row(row: CredentialTypeRow, issuer_id: &str) -> Result<Self> {
-        let definition = serde_json::from_str(&row.definition)
-            .map_err(|e| anyhow::anyhow!("credential type {} has an unreadable definition: {e}", row.id))?;
+        let definition = serde_json::from_str(&row.definition).map_err(|e| {
+            anyhow::anyhow!(
+                "credential type {} has an unreadable definition: {e}",
+                row.id
+            )
+        })?;
         Ok(Self {
             row,
             definition,
@@ -76,9 +80,9 @@ impl CredentialTypeView {
 }
 
 fn issuer_id(conn: &mut AnyConnection, env: &str) -> Result<String> {
-    Ok(issuer_profiles::get(conn, env)?
+    issuer_profiles::get(conn, env)?
         .map(|p| p.id)
-        .ok_or_else(|| Error::conflict("the environment has no credential issuer profile"))?)
+        .ok_or_else(|| Error::conflict("the environment has no credential issuer profile"))
 }
 
 fn title_taken(title: &str) -> Error {
@@ -99,7 +103,11 @@ pub fn view_in(conn: &mut AnyConnection, env: &str, id: &str) -> Result<Credenti
     CredentialTypeView::from_row(row, &issuer)
 }
 
-pub async fn create(ctx: &Ctx, env: &str, input: CredentialTypeDefinition) -> Result<CredentialTypeView> {
+pub async fn create(
+    ctx: &Ctx,
+    env: &str,
+    input: CredentialTypeDefinition,
+) -> Result<CredentialTypeView> {
     let definition = input.validate()?;
     let env = env.to_string();
     ctx.store
@@ -169,7 +177,9 @@ pub async fn replace(
         .write(move |conn| {
             let current = view_in(conn, &env, &id)?;
             if current.is_deleted() {
-                return Err(Error::NotFound("Credential type could not be found: it was deleted.".into()));
+                return Err(Error::NotFound(
+                    "Credential type could not be found: it was deleted.".into(),
+                ));
             }
             if definition.title() != current.definition.title() {
                 return Err(Error::Invalid(vec![FieldError::invalid(
@@ -216,7 +226,9 @@ pub async fn delete(ctx: &Ctx, env: &str, id: &str) -> Result<()> {
         .write(move |conn| {
             let view = view_in(conn, &env, &id)?;
             if repo::soft_delete(conn, &env, &id, time::now())? == 0 {
-                return Err(Error::NotFound("Credential type could not be found: it was deleted.".into()));
+                return Err(Error::NotFound(
+                    "Credential type could not be found: it was deleted.".into(),
+                ));
             }
             user_credentials::on_type_deleted(conn, &id, view.definition.revoke_on_delete())
         })
@@ -250,7 +262,12 @@ impl VersionView {
 
 /// The earlier versions of a type (the current one is the type itself), optionally
 /// those matching a SCIM filter such as `version gt 2`.
-pub async fn versions(ctx: &Ctx, env: &str, id: &str, filter: Option<Filter>) -> Result<Vec<VersionView>> {
+pub async fn versions(
+    ctx: &Ctx,
+    env: &str,
+    id: &str,
+    filter: Option<Filter>,
+) -> Result<Vec<VersionView>> {
     let (env, id) = (env.to_string(), id.to_string());
     let versions = ctx
         .store

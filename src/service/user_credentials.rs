@@ -38,9 +38,10 @@ pub fn effective_status(row: &UserCredentialRow, now: NaiveDateTime) -> Credenti
 
 fn view(conn: &mut AnyConnection, row: UserCredentialRow) -> Result<UserCredentialView> {
     let data = serde_json::from_str(&row.data).map_err(|e| Error::Internal(e.into()))?;
-    let title = crate::store::credential_types::get(conn, &row.environment_id, &row.credential_type_id)?
-        .map(|t| t.title)
-        .unwrap_or_default();
+    let title =
+        crate::store::credential_types::get(conn, &row.environment_id, &row.credential_type_id)?
+            .map(|t| t.title)
+            .unwrap_or_default();
     Ok(UserCredentialView {
         status: effective_status(&row, time::now()),
         row,
@@ -51,7 +52,8 @@ fn view(conn: &mut AnyConnection, row: UserCredentialRow) -> Result<UserCredenti
 
 fn user_document(conn: &mut AnyConnection, env: &str, user: &str) -> Result<Value> {
     let row = directory::get_user(conn, env, user)?.ok_or_else(|| Error::not_found("User"))?;
-    let attributes: Map<String, Value> = serde_json::from_str(&row.attributes).map_err(|e| Error::Internal(e.into()))?;
+    let attributes: Map<String, Value> =
+        serde_json::from_str(&row.attributes).map_err(|e| Error::Internal(e.into()))?;
     Ok(UserView {
         row,
         attributes,
@@ -60,7 +62,12 @@ fn user_document(conn: &mut AnyConnection, env: &str, user: &str) -> Result<Valu
     .document())
 }
 
-fn credential_in(conn: &mut AnyConnection, env: &str, user: &str, id: &str) -> Result<UserCredentialRow> {
+fn credential_in(
+    conn: &mut AnyConnection,
+    env: &str,
+    user: &str,
+    id: &str,
+) -> Result<UserCredentialRow> {
     directory::get_user(conn, env, user)?.ok_or_else(|| Error::not_found("User"))?;
     repo::get(conn, env, user, id)?.ok_or_else(|| Error::not_found("User credential"))
 }
@@ -74,7 +81,10 @@ fn parse_expiry(text: Option<&str>) -> Result<Option<NaiveDateTime>> {
         )])
     })?;
     if at <= time::now() {
-        return Err(Error::Invalid(vec![FieldError::invalid("expiresAt", "expiresAt must be in the future")]));
+        return Err(Error::Invalid(vec![FieldError::invalid(
+            "expiresAt",
+            "expiresAt must be in the future",
+        )]));
     }
     Ok(Some(at))
 }
@@ -91,7 +101,11 @@ fn notification_text(input: &UserCredentialInput) -> Result<Option<String>> {
 }
 
 /// The MANAGED, undeleted type a credential may be created from.
-fn issuable_type(conn: &mut AnyConnection, env: &str, type_id: Option<&str>) -> Result<CredentialTypeView> {
+fn issuable_type(
+    conn: &mut AnyConnection,
+    env: &str,
+    type_id: Option<&str>,
+) -> Result<CredentialTypeView> {
     let target = "credentialType.id";
     let Some(type_id) = type_id else {
         return Err(Error::Invalid(vec![FieldError::required(target)]));
@@ -116,7 +130,12 @@ fn issuable_type(conn: &mut AnyConnection, env: &str, type_id: Option<&str>) -> 
     Ok(view)
 }
 
-pub async fn create(ctx: &Ctx, env: &str, user: &str, input: UserCredentialInput) -> Result<UserCredentialView> {
+pub async fn create(
+    ctx: &Ctx,
+    env: &str,
+    user: &str,
+    input: UserCredentialInput,
+) -> Result<UserCredentialView> {
     let (env, user) = (env.to_string(), user.to_string());
     ctx.store
         .write(move |conn| {
@@ -151,16 +170,26 @@ pub async fn create(ctx: &Ctx, env: &str, user: &str, input: UserCredentialInput
         .await
 }
 
-pub async fn list(ctx: &Ctx, env: &str, user: &str, page: PageRequest) -> Result<Page<UserCredentialView>> {
+pub async fn list(
+    ctx: &Ctx,
+    env: &str,
+    user: &str,
+    page: PageRequest,
+) -> Result<Page<UserCredentialView>> {
     let (env, user) = (env.to_string(), user.to_string());
     ctx.store
         .read(move |conn| {
             directory::get_user(conn, &env, &user)?.ok_or_else(|| Error::not_found("User"))?;
-            let rows = repo::list_for_user(conn, &env, &user, page.after.as_deref(), page.limit + 1)?;
+            let rows =
+                repo::list_for_user(conn, &env, &user, page.after.as_deref(), page.limit + 1)?;
             let page = Page::from_rows(rows, page.limit, |r| &r.id);
             Ok(Page {
                 next_cursor: page.next_cursor,
-                items: page.items.into_iter().map(|r| view(conn, r)).collect::<Result<_>>()?,
+                items: page
+                    .items
+                    .into_iter()
+                    .map(|r| view(conn, r))
+                    .collect::<Result<_>>()?,
             })
         })
         .await
@@ -228,7 +257,11 @@ pub async fn update(
         .await
 }
 
-fn revoke_row(conn: &mut AnyConnection, mut row: UserCredentialRow, now: NaiveDateTime) -> Result<UserCredentialRow> {
+fn revoke_row(
+    conn: &mut AnyConnection,
+    mut row: UserCredentialRow,
+    now: NaiveDateTime,
+) -> Result<UserCredentialRow> {
     repo::revoke_provisioned(conn, &row.id, now)?;
     row.status = CredentialStatus::Revoked.as_str().into();
     row.revoked_at = Some(now);
@@ -307,9 +340,16 @@ pub fn on_type_deleted(conn: &mut AnyConnection, type_id: &str, revoke: bool) ->
 
 /// Records delivery to a wallet: PENDING becomes ISSUED (the OpenID4VCI credential
 /// endpoint calls this in its transaction).
-pub fn mark_issued(conn: &mut AnyConnection, row: &UserCredentialRow, at: NaiveDateTime) -> Result<UserCredentialRow> {
+pub fn mark_issued(
+    conn: &mut AnyConnection,
+    row: &UserCredentialRow,
+    at: NaiveDateTime,
+) -> Result<UserCredentialRow> {
     if effective_status(row, at) != CredentialStatus::Pending {
-        return Err(Error::conflict(format!("The user credential is {}, not PENDING.", row.status)));
+        return Err(Error::conflict(format!(
+            "The user credential is {}, not PENDING.",
+            row.status
+        )));
     }
     let row = UserCredentialRow {
         status: CredentialStatus::Issued.as_str().into(),
@@ -345,7 +385,8 @@ pub async fn card_svg(ctx: &Ctx, env: &str, user: &str, id: &str) -> Result<Stri
         .read(move |conn| {
             let row = credential_in(conn, &env, &user, &id)?;
             let credential_type = type_in(conn, &env, &row.credential_type_id)?;
-            let data: Map<String, Value> = serde_json::from_str(&row.data).map_err(|e| Error::Internal(e.into()))?;
+            let data: Map<String, Value> =
+                serde_json::from_str(&row.data).map_err(|e| Error::Internal(e.into()))?;
             Ok(render_card(&credential_type, &data, row.issued_at))
         })
         .await
@@ -361,34 +402,40 @@ pub fn render_card(
     let metadata = def.metadata();
     let fields = def.fields();
     let text = |v: Option<&String>| v.cloned().unwrap_or_default();
-    card::render(def.card_design_template.as_deref().unwrap_or_default(), |p| match p {
-        Placeholder::CardTitle => def.title().to_string(),
-        Placeholder::CardSubtitle => text(def.description.as_ref()),
-        Placeholder::CardColor => text(metadata.card_color.as_ref()),
-        Placeholder::TextColor => text(metadata.text_color.as_ref()),
-        Placeholder::BackgroundImage => text(metadata.background_image.as_ref()),
-        Placeholder::LogoImage => text(metadata.logo_image.as_ref()),
-        Placeholder::BgOpacityPercent => match &metadata.bg_opacity_percent {
-            Some(Value::String(s)) => s.clone(),
-            Some(other) => other.to_string(),
-            None => String::new(),
-        },
-        Placeholder::FieldTitle(n) => fields.get(*n).map(|f| f.title().to_string()).unwrap_or_default(),
-        Placeholder::FieldValue(n) => fields
-            .get(*n)
-            .map(|f| {
-                if f.kind() == "Issued Timestamp" {
-                    issued_at.as_ref().map(time::iso).unwrap_or_default()
-                } else {
-                    match data.get(f.title()) {
-                        Some(Value::String(s)) => s.clone(),
-                        Some(other) => other.to_string(),
-                        None => String::new(),
+    card::render(
+        def.card_design_template.as_deref().unwrap_or_default(),
+        |p| match p {
+            Placeholder::CardTitle => def.title().to_string(),
+            Placeholder::CardSubtitle => text(def.description.as_ref()),
+            Placeholder::CardColor => text(metadata.card_color.as_ref()),
+            Placeholder::TextColor => text(metadata.text_color.as_ref()),
+            Placeholder::BackgroundImage => text(metadata.background_image.as_ref()),
+            Placeholder::LogoImage => text(metadata.logo_image.as_ref()),
+            Placeholder::BgOpacityPercent => match &metadata.bg_opacity_percent {
+                Some(Value::String(s)) => s.clone(),
+                Some(other) => other.to_string(),
+                None => String::new(),
+            },
+            Placeholder::FieldTitle(n) => fields
+                .get(*n)
+                .map(|f| f.title().to_string())
+                .unwrap_or_default(),
+            Placeholder::FieldValue(n) => fields
+                .get(*n)
+                .map(|f| {
+                    if f.kind() == "Issued Timestamp" {
+                        issued_at.as_ref().map(time::iso).unwrap_or_default()
+                    } else {
+                        match data.get(f.title()) {
+                            Some(Value::String(s)) => s.clone(),
+                            Some(other) => other.to_string(),
+                            None => String::new(),
+                        }
                     }
-                }
-            })
-            .unwrap_or_default(),
-    })
+                })
+                .unwrap_or_default(),
+        },
+    )
 }
 
 /// `json!` of a provisioned credential's wallet actions.

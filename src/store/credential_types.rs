@@ -16,7 +16,11 @@ pub fn insert(conn: &mut AnyConnection, row: &CredentialTypeRow) -> QueryResult<
 }
 
 /// The type `id` of `env`, deleted or not.
-pub fn get(conn: &mut AnyConnection, env: &str, id: &str) -> QueryResult<Option<CredentialTypeRow>> {
+pub fn get(
+    conn: &mut AnyConnection,
+    env: &str,
+    id: &str,
+) -> QueryResult<Option<CredentialTypeRow>> {
     t::credential_types
         .filter(t::environment_id.eq(env))
         .filter(t::id.eq(id))
@@ -56,7 +60,12 @@ pub fn update(conn: &mut AnyConnection, row: &CredentialTypeRow) -> QueryResult<
 }
 
 /// Marks the type deleted; 0 when it was already deleted or never existed.
-pub fn soft_delete(conn: &mut AnyConnection, env: &str, id: &str, at: NaiveDateTime) -> QueryResult<usize> {
+pub fn soft_delete(
+    conn: &mut AnyConnection,
+    env: &str,
+    id: &str,
+    at: NaiveDateTime,
+) -> QueryResult<usize> {
     diesel::update(
         t::credential_types
             .filter(t::environment_id.eq(env))
@@ -75,7 +84,10 @@ pub fn insert_version(conn: &mut AnyConnection, row: &CredentialTypeVersionRow) 
 }
 
 /// Snapshots of earlier versions of a type, oldest first.
-pub fn versions(conn: &mut AnyConnection, type_id: &str) -> QueryResult<Vec<CredentialTypeVersionRow>> {
+pub fn versions(
+    conn: &mut AnyConnection,
+    type_id: &str,
+) -> QueryResult<Vec<CredentialTypeVersionRow>> {
     v::credential_type_versions
         .filter(v::credential_type_id.eq(type_id))
         .order(v::version_number.asc())

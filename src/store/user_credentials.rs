@@ -49,7 +49,11 @@ pub fn list_for_user(
     query.load(conn)
 }
 
-pub fn all_for_user(conn: &mut AnyConnection, env: &str, user: &str) -> QueryResult<Vec<UserCredentialRow>> {
+pub fn all_for_user(
+    conn: &mut AnyConnection,
+    env: &str,
+    user: &str,
+) -> QueryResult<Vec<UserCredentialRow>> {
     c::user_credentials
         .filter(c::environment_id.eq(env))
         .filter(c::user_id.eq(user))

@@ -432,6 +432,15 @@ impl TestServer {
         (id, secret)
     }
 
+    /// The path (without the base URL) of link `name` of a response.
+    #[track_caller]
+    pub fn link(&self, resp: &Resp, name: &str) -> String {
+        let href = resp.str(&format!("/_links/{name}/href"));
+        href.strip_prefix(&self.base)
+            .unwrap_or_else(|| panic!("{href} is not under {}", self.base))
+            .to_string()
+    }
+
     /// Follows `_links.next.href` from `first` and collects `_embedded.<key>` ids.
     pub async fn collect_ids(&self, token: &str, first: &str, key: &str) -> Vec<String> {
         let mut ids = Vec::new();
@@ -472,4 +481,10 @@ pub async fn raw_http(base: &str, request: &[u8]) -> String {
     let mut response = Vec::new();
     let _ = stream.read_to_end(&mut response).await;
     String::from_utf8_lossy(&response).to_string()
+}
+
+/// A plain reqwest client (reqwest is built without a default TLS provider).
+pub fn client() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
 }

@@ -823,3 +823,28 @@ async fn independent_resolvers_agree_with_the_jwks() {
         );
     }
 }
+
+/// A resolver that cached the document before a rotation still finds the new key.
+#[actix_web::test]
+async fn a_rotated_key_is_found_through_a_warm_cache() {
+    let s = TestServer::start(Backend::Sqlite).await;
+    let did = env_did(&s);
+    let before = s.ctx.resolver.resolve(&did).await.unwrap();
+    let rotated = s
+        .post(&s.env_path("/signingKeys"), json!({}))
+        .await
+        .expect(201);
+    let kid = rotated.id();
+    assert!(
+        before
+            .methods(None)
+            .all(|m| !m.id.to_string().ends_with(&kid))
+    );
+    let key = s
+        .ctx
+        .resolver
+        .resolve_key(&format!("{did}#{kid}"), KeyUse::Issuer)
+        .await
+        .unwrap();
+    assert_eq!(jwk_material(&key), material(&rotated.json["publicJwk"]));
+}

@@ -282,14 +282,16 @@ async fn paging_follows_cursors(s: TestServer) {
 async fn deleting_cascades_and_ends_tokens(s: TestServer) {
     let other = s.new_environment("Short-lived").await;
     let base = format!("/v1/environments/{}", other.env);
-    s.json_as(
-        Method::POST,
-        &other.token,
-        &format!("{base}/users"),
-        &json!({"username": "jane"}),
-    )
-    .await
-    .expect(201);
+    let user = s
+        .json_as(
+            Method::POST,
+            &other.token,
+            &format!("{base}/users"),
+            &json!({"username": "jane"}),
+        )
+        .await
+        .expect(201)
+        .id();
     s.json_as(
         Method::POST,
         &other.token,
@@ -298,6 +300,36 @@ async fn deleting_cascades_and_ends_tokens(s: TestServer) {
     )
     .await
     .expect(201);
+    let type_id = s
+        .json_as(
+            Method::POST,
+            &other.token,
+            &format!("{base}/credentialTypes"),
+            &crate::credential_types::managed_type("Short"),
+        )
+        .await
+        .expect(201)
+        .id();
+    s.json_as(
+        Method::POST,
+        &other.token,
+        &format!("{base}/users/{user}/credentials"),
+        &json!({"credentialType": {"id": type_id}, "data": {"Policy ID": "p"}}),
+    )
+    .await
+    .expect(201);
+    s.json_as(
+        Method::PUT,
+        &other.token,
+        &format!("{base}/credentialTypes/{type_id}"),
+        &{
+            let mut t = crate::credential_types::managed_type("Short");
+            t["description"] = json!("v2");
+            t
+        },
+    )
+    .await
+    .expect(200);
     s.delete(&base).await.expect(204);
     s.get_as(&other.token, &format!("{base}/users"))
         .await
@@ -312,7 +344,8 @@ async fn deleting_cascades_and_ends_tokens(s: TestServer) {
         .read(move |conn| {
             use diesel::prelude::*;
             use vouch::store::schema::{
-                applications, issuer_profiles, populations, signing_keys, user_groups, users,
+                applications, credential_type_versions, credential_types, issuer_profiles,
+                populations, signing_keys, user_credentials, user_groups, users,
             };
             let n = users::table
                 .filter(users::environment_id.eq(&env))
@@ -336,6 +369,18 @@ async fn deleting_cascades_and_ends_tokens(s: TestServer) {
                     .get_result::<i64>(conn)?
                 + issuer_profiles::table
                     .filter(issuer_profiles::environment_id.eq(&env))
+                    .count()
+                    .get_result::<i64>(conn)?
+                + credential_types::table
+                    .filter(credential_types::environment_id.eq(&env))
+                    .count()
+                    .get_result::<i64>(conn)?
+                + credential_type_versions::table
+                    .filter(credential_type_versions::environment_id.eq(&env))
+                    .count()
+                    .get_result::<i64>(conn)?
+                + user_credentials::table
+                    .filter(user_credentials::environment_id.eq(&env))
                     .count()
                     .get_result::<i64>(conn)?;
             Ok::<_, vouch::service::Error>(n)

@@ -134,10 +134,20 @@ async fn tokens_of_one_environment_cannot_touch_another(s: TestServer) {
         "Tenant B"
     );
     let credential = s
-        .get_as(&b.token, &format!("{base_b}/users/{user_id}/credentials/{credential_id}"))
+        .get_as(
+            &b.token,
+            &format!("{base_b}/users/{user_id}/credentials/{credential_id}"),
+        )
         .await
         .expect(200);
     assert_eq!(credential.json["status"], "PENDING");
-    assert!(s.get_as(&b.token, &format!("{base_b}/credentialTypes/{type_id}")).await.expect(200).json.get("deletedAt").is_none());
+    assert!(
+        s.get_as(&b.token, &format!("{base_b}/credentialTypes/{type_id}"))
+            .await
+            .expect(200)
+            .json
+            .get("deletedAt")
+            .is_none()
+    );
     s.token(&b.env, &b.client_id, &b.secret).await;
 }

@@ -15,5 +15,6 @@ mod openapi;
 mod ops;
 mod process;
 mod scim;
+mod secrets;
 mod token;
 mod user_credentials;

@@ -16,13 +16,11 @@ fn routes_in_source() -> BTreeSet<(String, String)> {
             "{}: register routes with #[get]/#[post]/… and .service() so they are documented",
             path.display()
         );
-        for line in text.lines() {
-            let line = line.trim();
-            for method in ["get", "post", "put", "patch", "delete"] {
-                if let Some(rest) = line.strip_prefix(&format!("#[{method}(\"")) {
-                    let route = rest.split('"').next().unwrap();
-                    routes.insert((method.to_uppercase(), route.to_string()));
-                }
+        // `#[get("/path")]`, possibly wrapped over several lines by rustfmt
+        for method in ["get", "post", "put", "patch", "delete"] {
+            for (at, _) in text.match_indices(&format!("#[{method}(")) {
+                let route = text[at..].split('"').nth(1).unwrap();
+                routes.insert((method.to_uppercase(), route.to_string()));
             }
         }
     }

@@ -14,7 +14,7 @@ use crate::common::{BOOTSTRAP_SECRET, PgSchema, TempDir};
 
 const BIN: &str = env!("CARGO_BIN_EXE_vouch");
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -22,14 +22,14 @@ fn free_port() -> u16 {
         .port()
 }
 
-struct Proc {
+pub struct Proc {
     child: Child,
     stdout: std::path::PathBuf,
     stderr: std::path::PathBuf,
 }
 
 impl Proc {
-    fn spawn(dir: &TempDir, tag: &str, args: &[&str], envs: &[(&str, String)]) -> Self {
+    pub fn spawn(dir: &TempDir, tag: &str, args: &[&str], envs: &[(&str, String)]) -> Self {
         let stdout = dir.0.join(format!("{tag}.out"));
         let stderr = dir.0.join(format!("{tag}.err"));
         let mut cmd = Command::new(BIN);
@@ -48,16 +48,16 @@ impl Proc {
         }
     }
 
-    fn stdout(&self) -> String {
+    pub fn stdout(&self) -> String {
         std::fs::read_to_string(&self.stdout).unwrap_or_default()
     }
 
-    fn stderr(&self) -> String {
+    pub fn stderr(&self) -> String {
         std::fs::read_to_string(&self.stderr).unwrap_or_default()
     }
 
-    async fn wait_ready(&mut self, base: &str) {
-        let client = reqwest::Client::new();
+    pub async fn wait_ready(&mut self, base: &str) {
+        let client = crate::common::client();
         for _ in 0..200 {
             if let Ok(r) = client.get(format!("{base}/readyz")).send().await
                 && r.status() == 200
@@ -76,7 +76,7 @@ impl Proc {
         panic!("vouch did not become ready: {}", self.stderr());
     }
 
-    fn kill(&mut self) {
+    pub fn kill(&mut self) {
         // Child::kill sends SIGKILL on Unix: no shutdown code runs.
         let _ = self.child.kill();
         let _ = self.child.wait();
@@ -140,7 +140,7 @@ async fn layers_flags_over_env_over_file_and_first_start_prints_credentials() {
         "the secret is printed to the console, never logged"
     );
     // the printed credentials work
-    let r = reqwest::Client::new()
+    let r = crate::common::client()
         .post(format!("http://{flag_bind}/{env}/as/token"))
         .basic_auth(&client, Some(&secret))
         .form(&[("grant_type", "client_credentials")])
@@ -200,7 +200,12 @@ fn bad_configuration_exits_with_a_clear_message() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("public_url must be an http(s) URL"));
 }
 
-async fn bootstrap_token(http: &reqwest::Client, base: &str, env: &str, client: &str) -> String {
+pub async fn bootstrap_token(
+    http: &reqwest::Client,
+    base: &str,
+    env: &str,
+    client: &str,
+) -> String {
     let token: Value = http
         .post(format!("{base}/{env}/as/token"))
         .basic_auth(client, Some(BOOTSTRAP_SECRET))
@@ -232,7 +237,7 @@ async fn crash_mid_batch(database_url: String, dir: TempDir) {
     ];
     let mut server = Proc::spawn(&dir, "crash1", &["serve"], &envs);
     server.wait_ready(&base).await;
-    let http = reqwest::Client::new();
+    let http = crate::common::client();
     let token = bootstrap_token(&http, &base, &env, &client).await;
 
     let acknowledged_users = Arc::new(Mutex::new(Vec::<String>::new()));

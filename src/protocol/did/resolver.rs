@@ -5,7 +5,8 @@
 //! names resolved by the client itself with loopback, private and link-local addresses
 //! refused, a 1 MiB body limit and a 10 s timeout. Development and tests may allow
 //! loopback over plain http (`did_web_allow_loopback`); nothing else loosens the rules.
-//! Documents are cached for five minutes.
+//! Documents are cached for five minutes; a key missing from a cached document is
+//! looked up once more without the cache, so a freshly rotated key is found.
 
 use std::time::Duration;
 
@@ -141,9 +142,26 @@ impl DidResolver {
                     .ok_or_else(|| no_key("the verification method has no usable key".into()));
             }
         };
-        self.inner
+        let first = self
+            .inner
             .resolve_public_key(&did_url, Some(key_use.relationship()))
-            .await
+            .await;
+        let result = match first {
+            Ok(jwk) => Ok(jwk),
+            // A cached document may predate a key rotation: look once more, uncached.
+            Err(_)
+                if self
+                    .inner
+                    .cache()
+                    .is_some_and(|c| c.remove(did_url.did()).is_some()) =>
+            {
+                self.inner
+                    .resolve_public_key(&did_url, Some(key_use.relationship()))
+                    .await
+            }
+            Err(e) => Err(e),
+        };
+        result
             .map(|jwk| jwk.public())
             .map_err(|e| no_key(e.to_string()))
     }

@@ -91,7 +91,10 @@ pub fn display(def: &CredentialTypeDefinition) -> Value {
         display.insert("description".into(), json!(description));
     }
     if let Some(logo) = &m.logo_image {
-        display.insert("logo".into(), json!({"uri": logo, "alt_text": format!("{} logo", def.title())}));
+        display.insert(
+            "logo".into(),
+            json!({"uri": logo, "alt_text": format!("{} logo", def.title())}),
+        );
     }
     if let Some(color) = &m.card_color {
         display.insert("background_color".into(), json!(color));
@@ -132,7 +135,8 @@ pub fn credential_configurations(
     signing_algs: &[&str],
 ) -> Map<String, Value> {
     let proof_types = json!({"jwt": {"proof_signing_alg_values_supported": PROOF_ALGORITHMS}});
-    let metadata = |prefix: &[&str]| json!({"display": [display(def)], "claims": claims(def, prefix)});
+    let metadata =
+        |prefix: &[&str]| json!({"display": [display(def)], "claims": claims(def, prefix)});
     let mut out = Map::new();
     let sd_jwt = Format::SdJwt.configuration_id(type_id);
     out.insert(
@@ -190,7 +194,10 @@ mod tests {
         assert_eq!(sd["format"], "dc+sd-jwt");
         assert_eq!(sd["vct"], "https://v.example/e1/types/t1");
         assert_eq!(sd["scope"], "t1.sd_jwt");
-        assert_eq!(sd["credential_signing_alg_values_supported"], json!(["ES256"]));
+        assert_eq!(
+            sd["credential_signing_alg_values_supported"],
+            json!(["ES256"])
+        );
         let display = &sd["credential_metadata"]["display"][0];
         assert_eq!(display["name"], "BX Insurance policy");
         assert_eq!(display["background_color"], "#002b5c");
@@ -209,7 +216,10 @@ mod tests {
             vc["credential_definition"]["type"],
             json!(["VerifiableCredential", "BXInsurancePolicy"])
         );
-        assert_eq!(vc["credential_metadata"]["claims"][0]["path"], json!(["credentialSubject", "Policy ID"]));
+        assert_eq!(
+            vc["credential_metadata"]["claims"][0]["path"],
+            json!(["credentialSubject", "Policy ID"])
+        );
         assert!(
             !vc["proof_types_supported"]["jwt"]["proof_signing_alg_values_supported"]
                 .as_array()
@@ -221,8 +231,14 @@ mod tests {
 
     #[test]
     fn configuration_ids_parse_back() {
-        assert_eq!(Format::parse_configuration_id("t1.sd_jwt"), Some(("t1", Format::SdJwt)));
-        assert_eq!(Format::parse_configuration_id("t1.jwt_vc"), Some(("t1", Format::JwtVc)));
+        assert_eq!(
+            Format::parse_configuration_id("t1.sd_jwt"),
+            Some(("t1", Format::SdJwt))
+        );
+        assert_eq!(
+            Format::parse_configuration_id("t1.jwt_vc"),
+            Some(("t1", Format::JwtVc))
+        );
         assert_eq!(Format::parse_configuration_id("t1.mdoc"), None);
     }
 

@@ -13,7 +13,12 @@ pub const LOCALE: &str = "en";
 pub fn type_metadata(vct: &str, def: &CredentialTypeDefinition) -> Value {
     let d = display(def);
     let mut simple = serde_json::Map::new();
-    for (from, to) in [("logo", "logo"), ("background_color", "background_color"), ("text_color", "text_color"), ("background_image", "background_image")] {
+    for (from, to) in [
+        ("logo", "logo"),
+        ("background_color", "background_color"),
+        ("text_color", "text_color"),
+        ("background_image", "background_image"),
+    ] {
         if let Some(v) = d.get(from) {
             simple.insert(to.into(), v.clone());
         }
@@ -69,6 +74,9 @@ mod tests {
         assert_eq!(parsed.vct, "https://v.example/e/types/t");
         assert_eq!(parsed.claims.len(), 1);
         assert_eq!(doc["claims"][0]["sd"], "always");
-        assert_eq!(doc["display"][0]["rendering"]["simple"]["background_color"], "#ffffff");
+        assert_eq!(
+            doc["display"][0]["rendering"]["simple"]["background_color"],
+            "#ffffff"
+        );
     }
 }
