@@ -8,13 +8,11 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::error::{ApiError, ApiResult, ErrorBody};
+use super::error::{ApiResult, ErrorBody};
 use super::extract::{EnvAdmin, Json, Query};
 use super::resources::{Collection, Link, collection, env_path, links};
 use crate::domain::credential_type::CredentialTypeDefinition;
-use crate::domain::scim;
 use crate::domain::time::iso;
-use crate::domain::validate::FieldError;
 use crate::protocol::oid4vci::configurations::vct;
 use crate::protocol::sd_jwt_vc::type_metadata::type_metadata;
 use crate::service::Ctx;
@@ -263,18 +261,7 @@ async fn list_versions(
     path: Path<(String, String)>,
     query: Query,
 ) -> ApiResult<HttpResponse> {
-    let filter = match query.get("filter") {
-        None => None,
-        Some(text) => Some(scim::parse(text).map_err(|e| {
-            ApiError::bad_request(
-                format!("The filter is not valid: {e}."),
-                vec![
-                    FieldError::new("INVALID_FILTER", "filter", e.to_string())
-                        .with_inner(json!({"position": e.position})),
-                ],
-            )
-        })?),
-    };
+    let filter = query.scim_filter()?;
     let env = admin.environment_id.clone();
     let versions = credential_types::versions(&ctx, &env, &path.1, filter).await?;
     let items: Vec<_> = versions

@@ -15,8 +15,6 @@ use super::resources::{
     env_path, links,
 };
 use crate::domain::directory::{GroupInput, IdRef, PopulationInput};
-use crate::domain::scim;
-use crate::domain::validate::FieldError;
 use crate::service::Ctx;
 use crate::service::directory::{self, UserView};
 
@@ -108,19 +106,8 @@ async fn create_user(
 #[get("/v1/environments/{environmentId}/users")]
 async fn list_users(ctx: Data<Ctx>, admin: EnvAdmin, query: Query) -> ApiResult<HttpResponse> {
     let page = query.page()?;
+    let filter = query.scim_filter()?;
     let filter_text = query.get("filter").map(str::to_string);
-    let filter = match &filter_text {
-        None => None,
-        Some(text) => Some(scim::parse(text).map_err(|e| {
-            ApiError::bad_request(
-                format!("The filter is not valid: {e}."),
-                vec![
-                    FieldError::new("INVALID_FILTER", "filter", e.to_string())
-                        .with_inner(serde_json::json!({"position": e.position})),
-                ],
-            )
-        })?),
-    };
     let items = directory::list_users(&ctx, &admin.environment_id, filter, page.clone()).await?;
     let extra: Vec<(&str, &str)> = filter_text.iter().map(|f| ("filter", f.as_str())).collect();
     Ok(HttpResponse::Ok().json(collection(

@@ -267,6 +267,23 @@ impl Query {
     pub fn get(&self, name: &str) -> Option<&str> {
         self.params.get(name).map(String::as_str)
     }
+
+    /// The SCIM `filter` parameter, parsed; a filter that does not parse is a 400 that
+    /// names the position.
+    pub fn scim_filter(&self) -> Result<Option<crate::domain::scim::Filter>, ApiError> {
+        let Some(text) = self.get("filter") else {
+            return Ok(None);
+        };
+        crate::domain::scim::parse(text).map(Some).map_err(|e| {
+            ApiError::bad_request(
+                format!("The filter is not valid: {e}."),
+                vec![
+                    FieldError::new("INVALID_FILTER", "filter", e.to_string())
+                        .with_inner(serde_json::json!({"position": e.position})),
+                ],
+            )
+        })
+    }
 }
 
 impl FromRequest for Query {

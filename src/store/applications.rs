@@ -29,16 +29,14 @@ pub fn list(
     after: Option<&str>,
     limit: i64,
 ) -> QueryResult<Vec<ApplicationRow>> {
-    let mut query = a::applications
-        .filter(a::environment_id.eq(env))
-        .select(ApplicationRow::as_select())
-        .order(a::id.asc())
-        .limit(limit)
-        .into_boxed();
-    if let Some(after) = after {
-        query = query.filter(a::id.gt(after.to_string()));
-    }
-    query.load(conn)
+    keyset_page!(
+        conn,
+        a::applications.filter(a::environment_id.eq(env)),
+        a::id,
+        ApplicationRow,
+        after,
+        limit
+    )
 }
 
 pub fn update(conn: &mut AnyConnection, row: &ApplicationRow) -> QueryResult<usize> {

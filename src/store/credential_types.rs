@@ -36,17 +36,16 @@ pub fn list(
     after: Option<&str>,
     limit: i64,
 ) -> QueryResult<Vec<CredentialTypeRow>> {
-    let mut query = t::credential_types
-        .filter(t::environment_id.eq(env))
-        .filter(t::deleted_at.is_null())
-        .select(CredentialTypeRow::as_select())
-        .order(t::id.asc())
-        .limit(limit)
-        .into_boxed();
-    if let Some(after) = after {
-        query = query.filter(t::id.gt(after.to_string()));
-    }
-    query.load(conn)
+    keyset_page!(
+        conn,
+        t::credential_types
+            .filter(t::environment_id.eq(env))
+            .filter(t::deleted_at.is_null()),
+        t::id,
+        CredentialTypeRow,
+        after,
+        limit
+    )
 }
 
 pub fn update(conn: &mut AnyConnection, row: &CredentialTypeRow) -> QueryResult<usize> {

@@ -49,16 +49,14 @@ pub fn list_populations(
     after: Option<&str>,
     limit: i64,
 ) -> QueryResult<Vec<PopulationRow>> {
-    let mut query = p::populations
-        .filter(p::environment_id.eq(env))
-        .select(PopulationRow::as_select())
-        .order(p::id.asc())
-        .limit(limit)
-        .into_boxed();
-    if let Some(after) = after {
-        query = query.filter(p::id.gt(after.to_string()));
-    }
-    query.load(conn)
+    keyset_page!(
+        conn,
+        p::populations.filter(p::environment_id.eq(env)),
+        p::id,
+        PopulationRow,
+        after,
+        limit
+    )
 }
 
 pub fn update_population(conn: &mut AnyConnection, row: &PopulationRow) -> QueryResult<usize> {
@@ -133,16 +131,14 @@ pub fn list_groups(
     after: Option<&str>,
     limit: i64,
 ) -> QueryResult<Vec<GroupRow>> {
-    let mut query = g::user_groups
-        .filter(g::environment_id.eq(env))
-        .select(GroupRow::as_select())
-        .order(g::id.asc())
-        .limit(limit)
-        .into_boxed();
-    if let Some(after) = after {
-        query = query.filter(g::id.gt(after.to_string()));
-    }
-    query.load(conn)
+    keyset_page!(
+        conn,
+        g::user_groups.filter(g::environment_id.eq(env)),
+        g::id,
+        GroupRow,
+        after,
+        limit
+    )
 }
 
 pub fn update_group(conn: &mut AnyConnection, row: &GroupRow) -> QueryResult<usize> {
@@ -188,16 +184,14 @@ pub fn list_users(
     after: Option<&str>,
     limit: i64,
 ) -> QueryResult<Vec<UserRow>> {
-    let mut query = u::users
-        .filter(u::environment_id.eq(env))
-        .select(UserRow::as_select())
-        .order(u::id.asc())
-        .limit(limit)
-        .into_boxed();
-    if let Some(after) = after {
-        query = query.filter(u::id.gt(after.to_string()));
-    }
-    query.load(conn)
+    keyset_page!(
+        conn,
+        u::users.filter(u::environment_id.eq(env)),
+        u::id,
+        UserRow,
+        after,
+        limit
+    )
 }
 
 pub fn update_user(conn: &mut AnyConnection, row: &UserRow) -> QueryResult<usize> {

@@ -31,15 +31,7 @@ pub fn list(
     after: Option<&str>,
     limit: i64,
 ) -> QueryResult<Vec<EnvironmentRow>> {
-    let mut query = e::environments
-        .select(EnvironmentRow::as_select())
-        .order(e::id.asc())
-        .limit(limit)
-        .into_boxed();
-    if let Some(after) = after {
-        query = query.filter(e::id.gt(after.to_string()));
-    }
-    query.load(conn)
+    keyset_page!(conn, e::environments, e::id, EnvironmentRow, after, limit)
 }
 
 pub fn update(conn: &mut AnyConnection, row: &EnvironmentRow) -> QueryResult<usize> {

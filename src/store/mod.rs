@@ -10,6 +10,22 @@
 //! Only SQL types both backends share are used: UUIDs, JSON and booleans are stored as
 //! TEXT / INTEGER; timestamps as `TIMESTAMP` in UTC.
 
+/// Loads one page of `$query` in id order: at most `$limit` rows whose id sorts after
+/// `$after` (keyset paging; ids are UUIDv7, so this is creation order).
+macro_rules! keyset_page {
+    ($conn:expr, $query:expr, $id:expr, $row:ty, $after:expr, $limit:expr) => {{
+        let mut query = $query
+            .select(<$row>::as_select())
+            .order($id.asc())
+            .limit($limit)
+            .into_boxed();
+        if let Some(after) = $after {
+            query = query.filter($id.gt(after.to_string()));
+        }
+        query.load::<$row>($conn)
+    }};
+}
+
 pub mod applications;
 pub mod credential_types;
 pub mod directory;

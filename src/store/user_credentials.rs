@@ -36,17 +36,16 @@ pub fn list_for_user(
     after: Option<&str>,
     limit: i64,
 ) -> QueryResult<Vec<UserCredentialRow>> {
-    let mut query = c::user_credentials
-        .filter(c::environment_id.eq(env))
-        .filter(c::user_id.eq(user))
-        .select(UserCredentialRow::as_select())
-        .order(c::id.asc())
-        .limit(limit)
-        .into_boxed();
-    if let Some(after) = after {
-        query = query.filter(c::id.gt(after.to_string()));
-    }
-    query.load(conn)
+    keyset_page!(
+        conn,
+        c::user_credentials
+            .filter(c::environment_id.eq(env))
+            .filter(c::user_id.eq(user)),
+        c::id,
+        UserCredentialRow,
+        after,
+        limit
+    )
 }
 
 pub fn all_for_user(
@@ -84,16 +83,14 @@ pub fn provisioned(
     after: Option<&str>,
     limit: i64,
 ) -> QueryResult<Vec<ProvisionedCredentialRow>> {
-    let mut query = p::provisioned_credentials
-        .filter(p::user_credential_id.eq(credential))
-        .select(ProvisionedCredentialRow::as_select())
-        .order(p::id.asc())
-        .limit(limit)
-        .into_boxed();
-    if let Some(after) = after {
-        query = query.filter(p::id.gt(after.to_string()));
-    }
-    query.load(conn)
+    keyset_page!(
+        conn,
+        p::provisioned_credentials.filter(p::user_credential_id.eq(credential)),
+        p::id,
+        ProvisionedCredentialRow,
+        after,
+        limit
+    )
 }
 
 /// Marks every live credential provisioned from `credential` as revoked.
