@@ -58,6 +58,17 @@ pub struct Config {
     /// How long a replaced signing key stays published, in seconds, so what it signed
     /// keeps verifying (default 90 days).
     pub key_retirement_grace_seconds: i64,
+    /// Lifetime of a credential offer (its pre-authorized code), in seconds.
+    pub offer_ttl_seconds: i64,
+    /// Lifetime of OpenID4VCI access tokens, in seconds. OpenID4VCI asks tokens living
+    /// over five minutes to be sender-constrained, which vouch's bearer tokens are not.
+    pub access_token_ttl_seconds: i64,
+    /// Lifetime of OpenID4VCI refresh tokens (for collecting deferred credentials).
+    pub refresh_token_ttl_seconds: i64,
+    /// Lifetime of a `c_nonce`, in seconds.
+    pub nonce_ttl_seconds: i64,
+    /// Wrong transaction codes an offer survives; the next one kills it.
+    pub tx_code_max_attempts: i32,
     /// Lets the DID resolver fetch `did:web` documents from loopback addresses over plain
     /// http. For development and tests only; never in production.
     pub did_web_allow_loopback: bool,
@@ -84,6 +95,11 @@ impl Default for Config {
             admin_token_ttl_seconds: 3600,
             key_retirement_grace_seconds: 90 * 24 * 3600,
             did_web_allow_loopback: false,
+            offer_ttl_seconds: 30 * 60,
+            access_token_ttl_seconds: 300,
+            refresh_token_ttl_seconds: 30 * 24 * 3600,
+            nonce_ttl_seconds: 300,
+            tx_code_max_attempts: 5,
             bootstrap_environment_id: None,
             bootstrap_client_id: None,
             bootstrap_client_secret: None,
@@ -145,6 +161,18 @@ impl Config {
         anyhow::ensure!(
             self.admin_token_ttl_seconds > 0,
             "admin_token_ttl_seconds must be positive"
+        );
+        for (name, value) in [
+            ("offer_ttl_seconds", self.offer_ttl_seconds),
+            ("access_token_ttl_seconds", self.access_token_ttl_seconds),
+            ("refresh_token_ttl_seconds", self.refresh_token_ttl_seconds),
+            ("nonce_ttl_seconds", self.nonce_ttl_seconds),
+        ] {
+            anyhow::ensure!(value > 0, "{name} must be positive");
+        }
+        anyhow::ensure!(
+            self.tx_code_max_attempts > 0,
+            "tx_code_max_attempts must be positive"
         );
         anyhow::ensure!(
             self.key_retirement_grace_seconds >= 0,

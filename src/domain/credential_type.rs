@@ -173,6 +173,48 @@ pub struct OnDelete {
     pub revoke_issued_credentials: Option<bool>,
 }
 
+/// A transaction code the wallet must ask its user for (vouch extension).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TxCodeSetting {
+    /// `numeric` (default) or `text`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub input_mode: Option<String>,
+    /// 4–12 characters (default 6).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub length: Option<u32>,
+    /// Shown by the wallet, e.g. where the code was sent; at most 300 characters.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+impl TxCodeSetting {
+    pub fn input_mode(&self) -> &str {
+        self.input_mode.as_deref().unwrap_or("numeric")
+    }
+
+    pub fn length(&self) -> u32 {
+        self.length.unwrap_or(6)
+    }
+}
+
+/// How credentials of the type are offered and delivered (vouch extension).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct IssuanceSetting {
+    /// When present, every offer carries a transaction code, delivered out of band.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tx_code: Option<TxCodeSetting>,
+    /// When true, a wallet's request waits for an admin's approval (deferred issuance).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub requires_approval: Option<bool>,
+    /// Formats offered: `dc+sd-jwt` and/or `jwt_vc_json` (default both).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub formats: Option<Vec<String>>,
+}
+
+pub const FORMATS: &[&str] = &["dc+sd-jwt", "jwt_vc_json"];
+
 /// The definition of a credential type: body of `POST` and `PUT …/credentialTypes`, and
 /// what is stored. Read-only members a client sends back are ignored.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -200,6 +242,8 @@ pub struct CredentialTypeDefinition {
     pub multiple: Option<Multiple>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub on_delete: Option<OnDelete>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issuance: Option<IssuanceSetting>,
 }
 
 impl CredentialTypeDefinition {
@@ -230,6 +274,17 @@ impl CredentialTypeDefinition {
             .as_ref()
             .and_then(|o| o.revoke_issued_credentials)
             .unwrap_or(true)
+    }
+
+    pub fn issuance(&self) -> IssuanceSetting {
+        self.issuance.clone().unwrap_or_default()
+    }
+
+    /// The formats credentials of this type are offered in.
+    pub fn formats(&self) -> Vec<String> {
+        self.issuance()
+            .formats
+            .unwrap_or_else(|| FORMATS.iter().map(|f| f.to_string()).collect())
     }
 
     pub fn metadata(&self) -> Metadata {
@@ -286,6 +341,9 @@ impl CredentialTypeDefinition {
                 )),
                 Some(_) => {}
             }
+        }
+        if let Some(issuance) = &self.issuance {
+            check_issuance(&mut c, issuance);
         }
         c.finish()?;
         self.management = Some(Management { mode });
@@ -629,6 +687,51 @@ fn check_template(c: &mut Checker, d: &CredentialTypeDefinition) {
             c.push(FieldError::required(needed).with_inner(json!({
                 "reason": format!("{needed} is required because the ${{{name}}} element is defined in the cardDesignTemplate")
             })));
+        }
+    }
+}
+
+fn check_issuance(c: &mut Checker, i: &IssuanceSetting) {
+    if let Some(tx) = &i.tx_code {
+        c.one_of(
+            "issuance.txCode.inputMode",
+            tx.input_mode.as_deref(),
+            &["numeric", "text"],
+            Some("numeric"),
+        );
+        if !(4..=12).contains(&tx.length()) {
+            c.push(
+                FieldError::out_of_range(
+                    "issuance.txCode.length",
+                    "issuance.txCode.length must be 4 to 12",
+                )
+                .with_inner(json!({"rangeMinimumValue": 4, "rangeMaximumValue": 12})),
+            );
+        }
+        c.string(
+            "issuance.txCode.description",
+            tx.description.as_deref(),
+            Len { min: 1, max: 300 },
+            false,
+        );
+    }
+    if let Some(formats) = &i.formats {
+        if formats.is_empty() {
+            c.push(
+                FieldError::required("issuance.formats")
+                    .with_inner(json!({"allowedValues": FORMATS})),
+            );
+        }
+        for (n, format) in formats.iter().enumerate() {
+            if !FORMATS.contains(&format.as_str()) {
+                c.push(
+                    FieldError::invalid(
+                        format!("issuance.formats[{n}]"),
+                        format!("unknown format `{format}`"),
+                    )
+                    .with_inner(json!({"allowedValues": FORMATS})),
+                );
+            }
         }
     }
 }

@@ -14,7 +14,9 @@ pub mod extract;
 pub mod issuer;
 pub mod issuer_profile;
 pub mod metrics;
+pub mod oid4vci;
 pub mod ops;
+pub mod qr;
 pub mod resources;
 pub mod signing_keys;
 pub mod token;
@@ -52,6 +54,7 @@ use crate::service::Ctx;
         (name = "users"), (name = "groups"), (name = "populations"),
         (name = "credential types", description = "What credentials hold and how their cards look, with version history"),
         (name = "user credentials", description = "Credentials of MANAGED types issued to users"),
+        (name = "openid4vci", description = "OpenID for Verifiable Credential Issuance 1.0: discovery, offers, token, nonce, credential, deferred, notification"),
         (name = "operations", description = "Health, readiness, metrics and this document"),
     )
 )]
@@ -151,6 +154,8 @@ fn routed_app() -> utoipa_actix_web::UtoipaApp<
         .configure(directory::routes)
         .configure(credential_types::routes)
         .configure(user_credentials::routes)
+        .configure(oid4vci::routes)
+        .configure(qr::routes)
         .service(openapi_json)
         .service(docs_page)
 }

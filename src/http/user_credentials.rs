@@ -48,8 +48,39 @@ pub struct UserCredentialResource {
     pub issued_at: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub revoked_at: Option<String>,
+    /// The newest OpenID4VCI credential offer (vouch extension).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offer: Option<OfferResource>,
     #[serde(rename = "_links")]
     pub links: Links,
+}
+
+/// A credential offer of a user credential.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OfferResource {
+    pub id: String,
+    /// `ACTIVE`, `REDEEMED`, `EXPIRED`, `DEAD` (too many wrong transaction codes) or `WITHDRAWN`.
+    pub status: String,
+    pub expires_at: String,
+    /// The transaction code to deliver to the user out of band (SMS, e-mail, letter).
+    /// Shown only in the response that made the offer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tx_code: Option<String>,
+}
+
+fn offer_links(ctx: &Ctx, offer: &crate::store::rows::CredentialOfferRow, l: &mut Links) {
+    let links = crate::service::oid4vci::offers::links(ctx, offer, None);
+    for (name, href) in [
+        ("credentialOfferUri", links.offer_uri),
+        ("credentialOffer", links.deep_link),
+        ("credentialOfferByValue", links.by_value),
+        ("credentialOfferPage", links.page),
+        ("qrPng", links.qr_png),
+        ("qrSvg", links.qr_svg),
+    ] {
+        l.insert(name.into(), Link { href });
+    }
 }
 
 impl UserCredentialResource {
@@ -81,7 +112,31 @@ impl UserCredentialResource {
         ] {
             l.insert(name.into(), Link { href });
         }
+        l.insert(
+            "events".into(),
+            Link {
+                href: format!("{base}/events"),
+            },
+        );
+        let now = crate::domain::time::now();
+        let offer = v.offer.map(|o| {
+            let usable = crate::service::oid4vci::offers::unusable(&o, now).is_none();
+            if usable && v.status == crate::domain::user_credential::CredentialStatus::Pending {
+                offer_links(ctx, &o, &mut l);
+            }
+            OfferResource {
+                status: if o.status == "ACTIVE" && o.expires_at <= now {
+                    "EXPIRED".into()
+                } else {
+                    o.status.clone()
+                },
+                expires_at: iso(&o.expires_at),
+                tx_code: v.tx_code.clone(),
+                id: o.id,
+            }
+        });
         Self {
+            offer,
             environment: IdRef::new(&row.environment_id),
             user: IdRef::new(&row.user_id),
             credential_type: json!({"id": row.credential_type_id, "version": row.type_version}),
@@ -405,7 +460,252 @@ async fn card_image(
         .body(svg))
 }
 
+/// Replaces a PENDING credential's offer with a fresh one (after it expired or its
+/// transaction code was lost); the old offer stops working (vouch extension).
+#[utoipa::path(
+    tag = "user credentials",
+    params(("environmentId" = String, Path), ("userId" = String, Path), ("credentialId" = String, Path)),
+    responses(
+        (status = 201, body = UserCredentialResource),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "The credential is not PENDING"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/v1/environments/{environmentId}/users/{userId}/credentials/{credentialId}/offers")]
+async fn renew_offer(
+    ctx: Data<Ctx>,
+    admin: EnvAdmin,
+    path: Path<(String, String, String)>,
+) -> ApiResult<HttpResponse> {
+    let offer =
+        crate::service::oid4vci::offers::renew(&ctx, &admin.environment_id, &path.1, &path.2)
+            .await?;
+    let mut view = user_credentials::get(&ctx, &admin.environment_id, &path.1, &path.2).await?;
+    view.tx_code = offer.tx_code;
+    let resource = UserCredentialResource::new(&ctx, view);
+    Ok(HttpResponse::Created().json(resource))
+}
+
+/// One step of a credential's issuance.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct IssuanceEventResource {
+    pub id: String,
+    /// OFFER_CREATED, OFFER_FETCHED, TOKEN_ISSUED, TOKEN_REFUSED, TOKEN_REFRESHED,
+    /// PROOF_REJECTED, NONCE_REJECTED, CREDENTIAL_REQUEST_REJECTED, CREDENTIAL_ISSUED,
+    /// CREDENTIAL_DEFERRED, DEFERRED_APPROVED, DEFERRED_REJECTED, NOTIFICATION.
+    pub event: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offer: Option<IdRef>,
+    /// What happened, and for refusals why.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub detail: Option<Value>,
+    pub created_at: String,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct IssuanceEventsEmbedded {
+    pub events: Vec<IssuanceEventResource>,
+}
+
+/// The trail of the credential's issuance: every protocol step, and why a refused one
+/// was refused (vouch extension).
+#[utoipa::path(
+    tag = "user credentials",
+    params(
+        ("environmentId" = String, Path), ("userId" = String, Path), ("credentialId" = String, Path),
+        ("limit" = Option<i64>, Query), ("cursor" = Option<String>, Query),
+    ),
+    responses(
+        (status = 200, body = Collection<IssuanceEventsEmbedded>),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/v1/environments/{environmentId}/users/{userId}/credentials/{credentialId}/events")]
+async fn list_events(
+    ctx: Data<Ctx>,
+    admin: EnvAdmin,
+    path: Path<(String, String, String)>,
+    query: Query,
+) -> ApiResult<HttpResponse> {
+    let page = query.page()?;
+    let items = crate::service::oid4vci::events::list(
+        &ctx,
+        &admin.environment_id,
+        &path.1,
+        &path.2,
+        page.clone(),
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(collection(
+        &ctx,
+        &format!(
+            "{}/{}/events",
+            credentials_path(&admin.environment_id, &path.1),
+            path.2
+        ),
+        &page,
+        query.get("cursor"),
+        &[],
+        items,
+        |rows| IssuanceEventsEmbedded {
+            events: rows
+                .into_iter()
+                .map(|r| IssuanceEventResource {
+                    offer: r.offer_id.as_deref().map(IdRef::new),
+                    detail: r
+                        .detail
+                        .as_deref()
+                        .and_then(|d| serde_json::from_str(d).ok()),
+                    created_at: iso(&r.created_at),
+                    id: r.id,
+                    event: r.event,
+                })
+                .collect(),
+        },
+    )))
+}
+
+/// A wallet's request waiting for an admin (deferred issuance).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DeferredRequestResource {
+    pub id: String,
+    pub credential_configuration_id: String,
+    /// `PENDING`, `APPROVED`, `REJECTED` or `DELIVERED`.
+    pub status: String,
+    /// How many credentials (one per holder key) the request asked for.
+    pub holder_keys: usize,
+    pub created_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decided_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delivered_at: Option<String>,
+}
+
+impl DeferredRequestResource {
+    fn new(row: crate::store::rows::DeferredRequestRow) -> Self {
+        Self {
+            holder_keys: serde_json::from_str::<Vec<Value>>(&row.holder_keys)
+                .map(|k| k.len())
+                .unwrap_or(0),
+            created_at: iso(&row.created_at),
+            decided_at: row.decided_at.as_ref().map(iso),
+            delivered_at: row.delivered_at.as_ref().map(iso),
+            id: row.id,
+            credential_configuration_id: row.configuration_id,
+            status: row.status,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DeferredRequestsEmbedded {
+    pub deferred_requests: Vec<DeferredRequestResource>,
+}
+
+/// Requests waiting for approval, and decided ones (vouch extension).
+#[utoipa::path(
+    tag = "user credentials",
+    params(("environmentId" = String, Path), ("userId" = String, Path), ("credentialId" = String, Path)),
+    responses(
+        (status = 200, body = Collection<DeferredRequestsEmbedded>),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+#[get(
+    "/v1/environments/{environmentId}/users/{userId}/credentials/{credentialId}/deferredRequests"
+)]
+async fn list_deferred(
+    ctx: Data<Ctx>,
+    admin: EnvAdmin,
+    path: Path<(String, String, String)>,
+) -> ApiResult<HttpResponse> {
+    let rows = crate::service::oid4vci::credential::deferred_requests(
+        &ctx,
+        &admin.environment_id,
+        &path.1,
+        &path.2,
+    )
+    .await?;
+    let items: Vec<_> = rows.into_iter().map(DeferredRequestResource::new).collect();
+    Ok(HttpResponse::Ok().json(Collection {
+        links: links(format!(
+            "{}{}/{}/deferredRequests",
+            ctx.public_url,
+            credentials_path(&admin.environment_id, &path.1),
+            path.2
+        )),
+        size: items.len(),
+        embedded: DeferredRequestsEmbedded {
+            deferred_requests: items,
+        },
+    }))
+}
+
+/// Body of a decision on a deferred request.
+#[derive(Debug, Default, serde::Deserialize, utoipa::ToSchema)]
+pub struct DecisionInput {
+    /// `APPROVE` or `REJECT`.
+    pub decision: Option<String>,
+}
+
+/// Approves (the wallet then collects the credential) or rejects a deferred request.
+#[utoipa::path(
+    tag = "user credentials",
+    params(
+        ("environmentId" = String, Path), ("userId" = String, Path), ("credentialId" = String, Path),
+        ("deferredRequestId" = String, Path),
+    ),
+    request_body = DecisionInput,
+    responses(
+        (status = 200, body = DeferredRequestResource),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody, description = "Already decided"),
+        (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+#[post(
+    "/v1/environments/{environmentId}/users/{userId}/credentials/{credentialId}/deferredRequests/{deferredRequestId}"
+)]
+async fn decide_deferred(
+    ctx: Data<Ctx>,
+    admin: EnvAdmin,
+    path: Path<(String, String, String, String)>,
+    body: Json<DecisionInput>,
+) -> ApiResult<HttpResponse> {
+    let mut c = crate::domain::validate::Checker::new();
+    let decision = c.one_of(
+        "decision",
+        body.0.decision.as_deref(),
+        &["APPROVE", "REJECT"],
+        None,
+    );
+    c.finish().map_err(crate::service::Error::Invalid)?;
+    let row = crate::service::oid4vci::credential::decide(
+        &ctx,
+        &admin.environment_id,
+        &path.1,
+        &path.2,
+        &path.3,
+        decision.as_deref() == Some("APPROVE"),
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(DeferredRequestResource::new(row)))
+}
+
 pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(renew_offer)
+        .service(list_events)
+        .service(list_deferred)
+        .service(decide_deferred);
     cfg.service(create_credential)
         .service(list_credentials)
         .service(get_credential)

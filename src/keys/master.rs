@@ -12,6 +12,7 @@ const SEALED_PREFIX: &str = "v1.";
 
 pub struct MasterKey {
     key: LessSafeKey,
+    mac: ring::hmac::Key,
 }
 
 impl std::fmt::Debug for MasterKey {
@@ -26,6 +27,7 @@ impl MasterKey {
             .map_err(|_| anyhow::anyhow!("the master key must be 32 bytes"))?;
         Ok(Self {
             key: LessSafeKey::new(unbound),
+            mac: ring::hmac::Key::new(ring::hmac::HMAC_SHA256, bytes),
         })
     }
 
@@ -81,6 +83,19 @@ impl MasterKey {
                 path.display()
             )),
         }
+    }
+
+    /// HMAC-SHA256 of `data` under the master key, domain-separated by `label`: derives
+    /// values (pre-authorized codes, nonces) that only this server can produce or check.
+    pub fn mac(&self, label: &str, data: &[u8]) -> [u8; 32] {
+        let mut context = ring::hmac::Context::with_key(&self.mac);
+        context.update(label.as_bytes());
+        context.update(&[0]);
+        context.update(data);
+        let tag = context.sign();
+        let mut out = [0u8; 32];
+        out.copy_from_slice(tag.as_ref());
+        out
     }
 
     /// Encrypts `plaintext`, bound to `aad` (the owning row's id).

@@ -3,5 +3,6 @@
 //! documents through identity-kit's hardened HTTPS client.
 
 pub mod did;
+pub mod formats;
 pub mod oid4vci;
 pub mod sd_jwt_vc;

@@ -10,6 +10,7 @@ pub mod directory;
 pub mod environments;
 pub mod issuer_profile;
 pub mod keyring;
+pub mod oid4vci;
 pub mod user_credentials;
 
 use std::sync::Arc;

@@ -7,6 +7,7 @@ use serde_json::{Map, Value, json};
 
 use super::credential_types::{CredentialTypeView, view_in as type_in};
 use super::directory::UserView;
+use super::oid4vci::offers;
 use super::{Ctx, Error, Result, new_id};
 use crate::domain::card::{self, Placeholder};
 use crate::domain::page::{Page, PageRequest};
@@ -24,6 +25,10 @@ pub struct UserCredentialView {
     pub status: CredentialStatus,
     /// The title of its credential type.
     pub title: String,
+    /// Its newest credential offer.
+    pub offer: Option<crate::store::rows::CredentialOfferRow>,
+    /// The offer's transaction code, only in the response that made the offer.
+    pub tx_code: Option<String>,
 }
 
 /// The status a credential has at `now`: a stored PENDING or ISSUED credential whose
@@ -42,11 +47,14 @@ fn view(conn: &mut AnyConnection, row: UserCredentialRow) -> Result<UserCredenti
         crate::store::credential_types::get(conn, &row.environment_id, &row.credential_type_id)?
             .map(|t| t.title)
             .unwrap_or_default();
+    let offer = super::oid4vci::offers::latest(conn, &row.id)?;
     Ok(UserCredentialView {
         status: effective_status(&row, time::now()),
         row,
         data,
         title,
+        offer,
+        tx_code: None,
     })
 }
 
@@ -136,7 +144,7 @@ pub async fn create(
     user: &str,
     input: UserCredentialInput,
 ) -> Result<UserCredentialView> {
-    let (env, user) = (env.to_string(), user.to_string());
+    let (env, user, ctx2) = (env.to_string(), user.to_string(), ctx.clone());
     ctx.store
         .write(move |conn| {
             let user_doc = user_document(conn, &env, &user)?;
@@ -165,7 +173,17 @@ pub async fn create(
                 revoked_at: None,
             };
             repo::insert(conn, &row)?;
-            view(conn, row)
+            let offer = offers::create(
+                &ctx2,
+                conn,
+                &env,
+                &row.id,
+                &credential_type.row.id,
+                &credential_type.definition,
+            )?;
+            let mut view = view(conn, row)?;
+            view.tx_code = offer.tx_code;
+            Ok(view)
         })
         .await
 }
@@ -215,7 +233,12 @@ pub async fn update(
     id: &str,
     input: UserCredentialInput,
 ) -> Result<UserCredentialView> {
-    let (env, user, id) = (env.to_string(), user.to_string(), id.to_string());
+    let (env, user, id, ctx2) = (
+        env.to_string(),
+        user.to_string(),
+        id.to_string(),
+        ctx.clone(),
+    );
     ctx.store
         .write(move |conn| {
             let current = credential_in(conn, &env, &user, &id)?;
@@ -252,7 +275,10 @@ pub async fn update(
                 ..current
             };
             repo::update(conn, &row)?;
-            view(conn, row)
+            let offer = offers::create(&ctx2, conn, &env, &row.id, &credential_type.row.id, &credential_type.definition)?;
+            let mut view = view(conn, row)?;
+            view.tx_code = offer.tx_code;
+            Ok(view)
         })
         .await
 }

@@ -30,6 +30,7 @@ pub mod applications;
 pub mod credential_types;
 pub mod directory;
 pub mod environments;
+pub mod issuance;
 pub mod issuer_profiles;
 pub mod meta;
 pub mod rows;

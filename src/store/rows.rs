@@ -181,4 +181,86 @@ pub struct ProvisionedCredentialRow {
     pub expires_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// Shared by the credentials of one credential response.
+    pub notification_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = credential_offers, treat_none_as_null = true)]
+pub struct CredentialOfferRow {
+    /// Random (v4): it is the last segment of the `credential_offer_uri`.
+    pub id: String,
+    pub environment_id: String,
+    pub user_credential_id: String,
+    /// SHA-256 of the pre-authorized code.
+    pub code_hash: String,
+    /// JSON array of credential configuration ids.
+    pub configuration_ids: String,
+    pub tx_code_hash: Option<String>,
+    pub tx_code_input_mode: Option<String>,
+    pub tx_code_length: Option<i32>,
+    pub tx_code_description: Option<String>,
+    pub tx_code_failures: i32,
+    /// `ACTIVE`, `REDEEMED`, `DEAD` (too many wrong tx_codes) or `WITHDRAWN`.
+    pub status: String,
+    pub created_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+    pub fetched_at: Option<NaiveDateTime>,
+    pub redeemed_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = access_tokens)]
+pub struct AccessTokenRow {
+    pub token_hash: String,
+    /// `access` or `refresh`.
+    pub kind: String,
+    pub environment_id: String,
+    pub offer_id: String,
+    pub user_credential_id: String,
+    pub created_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+    /// Refresh tokens are single-use: set when exchanged.
+    pub used_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = deferred_requests, treat_none_as_null = true)]
+pub struct DeferredRequestRow {
+    pub id: String,
+    pub environment_id: String,
+    pub user_credential_id: String,
+    pub transaction_hash: String,
+    pub configuration_id: String,
+    /// JSON array of the holder keys (JWKs) the proofs were made with.
+    pub holder_keys: String,
+    /// `PENDING`, `APPROVED`, `REJECTED` or `DELIVERED`.
+    pub status: String,
+    pub created_at: NaiveDateTime,
+    pub decided_at: Option<NaiveDateTime>,
+    pub delivered_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = issuance_events)]
+pub struct IssuanceEventRow {
+    pub id: String,
+    pub environment_id: String,
+    pub user_credential_id: String,
+    pub offer_id: Option<String>,
+    pub event: String,
+    pub detail: Option<String>,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = issue_requests)]
+pub struct IssueRequestRow {
+    pub environment_id: String,
+    pub correlation_id: String,
+    /// SHA-256 of the canonical request, to tell a retry from a conflicting reuse.
+    pub request_hash: String,
+    pub user_credential_id: String,
+    pub revocation_uuid: String,
+    pub created_at: NaiveDateTime,
 }

@@ -129,6 +129,12 @@ diesel::allow_tables_to_appear_in_same_query!(
     credential_type_versions,
     user_credentials,
     provisioned_credentials,
+    credential_offers,
+    access_tokens,
+    used_nonces,
+    deferred_requests,
+    issuance_events,
+    issue_requests,
 );
 
 diesel::table! {
@@ -193,5 +199,84 @@ diesel::table! {
         expires_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        notification_id -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    credential_offers (id) {
+        id -> Text,
+        environment_id -> Text,
+        user_credential_id -> Text,
+        code_hash -> Text,
+        configuration_ids -> Text,
+        tx_code_hash -> Nullable<Text>,
+        tx_code_input_mode -> Nullable<Text>,
+        tx_code_length -> Nullable<Integer>,
+        tx_code_description -> Nullable<Text>,
+        tx_code_failures -> Integer,
+        status -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        fetched_at -> Nullable<Timestamp>,
+        redeemed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    access_tokens (token_hash) {
+        token_hash -> Text,
+        kind -> Text,
+        environment_id -> Text,
+        offer_id -> Text,
+        user_credential_id -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    used_nonces (nonce_hash) {
+        nonce_hash -> Text,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    deferred_requests (id) {
+        id -> Text,
+        environment_id -> Text,
+        user_credential_id -> Text,
+        transaction_hash -> Text,
+        configuration_id -> Text,
+        holder_keys -> Text,
+        status -> Text,
+        created_at -> Timestamp,
+        decided_at -> Nullable<Timestamp>,
+        delivered_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    issuance_events (id) {
+        id -> Text,
+        environment_id -> Text,
+        user_credential_id -> Text,
+        offer_id -> Nullable<Text>,
+        event -> Text,
+        detail -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    issue_requests (environment_id, correlation_id) {
+        environment_id -> Text,
+        correlation_id -> Text,
+        request_hash -> Text,
+        user_credential_id -> Text,
+        revocation_uuid -> Text,
+        created_at -> Timestamp,
     }
 }

@@ -107,3 +107,43 @@ pub fn revoke_provisioned(
     .set((p::status.eq("REVOKED"), p::updated_at.eq(at)))
     .execute(conn)
 }
+
+pub fn by_id(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<UserCredentialRow>> {
+    c::user_credentials
+        .find(id)
+        .select(UserCredentialRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn insert_provisioned(
+    conn: &mut AnyConnection,
+    row: &ProvisionedCredentialRow,
+) -> QueryResult<()> {
+    diesel::insert_into(p::provisioned_credentials)
+        .values(row)
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Credentials provisioned from `credential` under one notification id.
+pub fn provisioned_by_notification(
+    conn: &mut AnyConnection,
+    credential: &str,
+    notification: &str,
+) -> QueryResult<Vec<ProvisionedCredentialRow>> {
+    p::provisioned_credentials
+        .filter(p::user_credential_id.eq(credential))
+        .filter(p::notification_id.eq(notification))
+        .select(ProvisionedCredentialRow::as_select())
+        .load(conn)
+}
+
+pub fn update_provisioned(
+    conn: &mut AnyConnection,
+    row: &ProvisionedCredentialRow,
+) -> QueryResult<usize> {
+    diesel::update(p::provisioned_credentials.filter(p::id.eq(&row.id)))
+        .set(row)
+        .execute(conn)
+}

@@ -1,0 +1,147 @@
+//! QR codes of credential offers (and later of presentation requests), as PNG or SVG.
+//!
+//! Error correction M: it survives a smudged or glary phone-camera read while keeping an
+//! offer link (about 150 characters) at a module size phones scan from a screen.
+
+use actix_web::http::header;
+use actix_web::web::{Data, Path};
+use actix_web::{HttpResponse, get};
+use qrcode::{EcLevel, QrCode};
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use super::error::{ApiError, ApiResult, ErrorBody};
+use super::extract::Query;
+use crate::domain::validate::FieldError;
+use crate::service::Ctx;
+use crate::service::oid4vci::offers;
+
+pub const DEFAULT_SIZE: u32 = 320;
+pub const MIN_SIZE: u32 = 64;
+pub const MAX_SIZE: u32 = 2048;
+
+fn code(data: &str) -> Result<QrCode, String> {
+    QrCode::with_error_correction_level(data, EcLevel::M).map_err(|e| e.to_string())
+}
+
+/// A PNG of at least `size`×`size` pixels.
+pub fn png(data: &str, size: u32) -> Result<Vec<u8>, String> {
+    let image = code(data)?
+        .render::<image::Luma<u8>>()
+        .min_dimensions(size, size)
+        .build();
+    let mut out = std::io::Cursor::new(Vec::new());
+    image
+        .write_to(&mut out, image::ImageFormat::Png)
+        .map_err(|e| e.to_string())?;
+    Ok(out.into_inner())
+}
+
+/// An SVG of at least `size`×`size` pixels.
+pub fn svg(data: &str, size: u32) -> Result<String, String> {
+    Ok(code(data)?
+        .render::<qrcode::render::svg::Color>()
+        .min_dimensions(size, size)
+        .build())
+}
+
+/// The code drawn with Unicode half blocks, for a terminal.
+pub fn terminal(data: &str) -> Result<String, String> {
+    Ok(code(data)?
+        .render::<qrcode::render::unicode::Dense1x2>()
+        .dark_color(qrcode::render::unicode::Dense1x2::Light)
+        .light_color(qrcode::render::unicode::Dense1x2::Dark)
+        .build())
+}
+
+/// A QR code of a credential offer's `openid-credential-offer://` link. Knowing the
+/// offer id is already holding the offer, so this needs no token.
+#[utoipa::path(
+    tag = "openid4vci",
+    params(
+        ("environmentId" = String, Path),
+        ("offer" = String, Query, description = "Credential offer id"),
+        ("format" = Option<String>, Query, description = "`png` (default) or `svg`"),
+        ("size" = Option<u32>, Query, description = "Minimum width in pixels, 64–2048 (default 320)"),
+    ),
+    responses(
+        (status = 200, content_type = "image/png", body = Vec<u8>),
+        (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
+    )
+)]
+#[get("/{environmentId}/qr")]
+async fn qr(ctx: Data<Ctx>, path: Path<String>, query: Query) -> ApiResult<HttpResponse> {
+    let env = path.into_inner();
+    let size = match query.get("size") {
+        None => DEFAULT_SIZE,
+        Some(text) => text.parse().ok().filter(|s| (MIN_SIZE..=MAX_SIZE).contains(s)).ok_or_else(|| {
+            ApiError::bad_request(
+                "size must be a number of pixels from 64 to 2048",
+                vec![FieldError::out_of_range("size", "size must be 64 to 2048")
+                    .with_inner(serde_json::json!({"rangeMinimumValue": MIN_SIZE, "rangeMaximumValue": MAX_SIZE}))],
+            )
+        })?,
+    };
+    let Some(offer_id) = query.get("offer").map(str::to_string) else {
+        return Err(ApiError::bad_request(
+            "offer is required",
+            vec![FieldError::required("offer")],
+        ));
+    };
+    let (env2, id) = (env.clone(), offer_id.clone());
+    let row = ctx
+        .store
+        .read(move |conn| {
+            crate::store::issuance::offer(conn, &env2, &id).map_err(crate::service::Error::from)
+        })
+        .await?
+        .ok_or_else(|| ApiError::not_found("No such credential offer."))?;
+    let link = offers::links(&ctx, &row, None).deep_link;
+    let internal = |e: String| {
+        ApiError::from(crate::service::Error::Internal(anyhow::anyhow!(
+            "QR rendering failed: {e}"
+        )))
+    };
+    let response = match query.get("format").unwrap_or("png") {
+        "png" => HttpResponse::Ok()
+            .content_type("image/png")
+            .body(png(&link, size).map_err(internal)?),
+        "svg" => HttpResponse::Ok()
+            .content_type("image/svg+xml")
+            .body(svg(&link, size).map_err(internal)?),
+        other => {
+            return Err(ApiError::bad_request(
+                format!("format must be png or svg, not {other}"),
+                vec![
+                    FieldError::invalid("format", "format must be png or svg")
+                        .with_inner(serde_json::json!({"allowedValues": ["png", "svg"]})),
+                ],
+            ));
+        }
+    };
+    let mut response = response;
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    Ok(response)
+}
+
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(qr);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_png_svg_and_terminal() {
+        let link = "openid-credential-offer://?credential_offer_uri=https%3A%2F%2Fv.example%2Fe%2Foid4vci%2Foffers%2F0193";
+        let png = png(link, 300).unwrap();
+        assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+        let decoded = image::load_from_memory(&png).unwrap();
+        assert!(decoded.width() >= 300);
+        assert!(svg(link, 300).unwrap().starts_with("<?xml"));
+        assert!(terminal(link).unwrap().lines().count() > 10);
+    }
+}

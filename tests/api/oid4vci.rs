@@ -1,0 +1,106 @@
+//! OpenID4VCI issuance through vouch's own test wallet. Test names carry the item of
+//! `spec-checklist.md` they cover (`vci_1_7` = §1.7). Third-party wallets are in
+//! `conformance/`.
+
+use identity_kit::jose::{DefaultVerifier, Jwk};
+use identity_kit::sd_jwt_vc::SdJwtVc;
+use serde_json::{Value, json};
+
+use crate::backend_tests;
+use crate::common::{Resp, TestServer};
+use crate::credential_types::managed_type;
+use crate::wallet::{HolderKey, Offer, header, payload};
+
+backend_tests!(vci_1_3_to_1_8_pre_authorized_flow_issues_a_holder_bound_sd_jwt_vc,);
+
+/// A MANAGED type (with `issuance` settings merged in), a user and a PENDING credential.
+pub struct Issued {
+    pub type_id: String,
+    pub user_id: String,
+    pub credential: Resp,
+}
+
+impl Issued {
+    pub fn offer_uri(&self, s: &TestServer) -> String {
+        self.credential
+            .str("/_links/credentialOfferUri/href")
+            .replace(&s.base, &s.base)
+    }
+
+    pub fn path(&self, s: &TestServer) -> String {
+        s.link(&self.credential, "self")
+    }
+}
+
+pub async fn issued(s: &TestServer, title: &str, issuance: Value) -> Issued {
+    let mut t = managed_type(title);
+    if !issuance.is_null() {
+        t["issuance"] = issuance;
+    }
+    let type_id = s
+        .post(&s.env_path("/credentialTypes"), t)
+        .await
+        .expect(201)
+        .id();
+    let user_id = s
+        .post(
+            &s.env_path("/users"),
+            json!({"username": format!("holder-{title}"), "name": {"given": "Jane"}}),
+        )
+        .await
+        .expect(201)
+        .id();
+    let credential = s
+        .post(
+            &s.env_path(&format!("/users/{user_id}/credentials")),
+            json!({"credentialType": {"id": type_id}, "data": {"Policy ID": "BX-42", "Note": "hi"}}),
+        )
+        .await
+        .expect(201);
+    Issued {
+        type_id,
+        user_id,
+        credential,
+    }
+}
+
+async fn vci_1_3_to_1_8_pre_authorized_flow_issues_a_holder_bound_sd_jwt_vc(s: TestServer) {
+    let x = issued(&s, "Flow", Value::Null).await;
+    assert_eq!(x.credential.json["offer"]["status"], "ACTIVE");
+    let uri = x.offer_uri(&s);
+    // wallets fetch the offer twice
+    let offer = Offer::fetch(&s, &uri).await;
+    let again = Offer::fetch(&s, &uri).await;
+    assert_eq!(offer.code, again.code);
+    assert_eq!(
+        offer.configurations,
+        vec![
+            format!("{}.sd_jwt", x.type_id),
+            format!("{}.jwt_vc", x.type_id)
+        ]
+    );
+    let token = offer.token(&s, None).await.expect(200);
+    assert_eq!(token.header("cache-control"), Some("no-store"));
+    assert_eq!(token.json["token_type"], "Bearer");
+    let access = token.str("/access_token");
+    let nonce = offer.nonce(&s).await;
+    let holder = HolderKey::es256();
+    let proof = holder.proof(&offer.issuer, Some(&nonce), false).await;
+    let response = offer
+        .credential(&s, &access, &json!({"credential_configuration_id": offer.configurations[0], "proofs": {"jwt": [proof]}}))
+        .await
+        .expect(200);
+    let sd_jwt = response.str("/credentials/0/credential");
+    assert_eq!(header(&sd_jwt)["typ"], "dc+sd-jwt");
+    let vc: SdJwtVc = sd_jwt.parse().unwrap();
+    let claims = payload(&sd_jwt);
+    assert_eq!(claims["iss"], offer.issuer.as_str());
+    assert_eq!(claims["_sd_alg"], "sha-256");
+    let cnf: Jwk = serde_json::from_value(claims["cnf"]["jwk"].clone()).unwrap();
+    assert_eq!(
+        cnf.thumbprint_sha256().unwrap(),
+        holder.jwk.thumbprint_sha256().unwrap()
+    );
+    let _ = vc;
+    let _ = DefaultVerifier;
+}

@@ -1,0 +1,191 @@
+//! A minimal OpenID4VCI wallet for the tests: it redeems offers and makes key proofs.
+//! (Interop with wallets nobody here wrote is in `conformance/`.)
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use identity_kit::jose::{Jwk, JwsAlgorithm, JwsHeader, SignError, Signer, encode_compact};
+use ring::rand::SystemRandom;
+use ring::signature::{
+    ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, Ed25519KeyPair, KeyPair as _,
+};
+use serde_json::{Value, json};
+
+use crate::common::{Resp, TestServer};
+
+enum Pair {
+    Es256(EcdsaKeyPair),
+    EdDsa(Ed25519KeyPair),
+}
+
+/// A holder key.
+pub struct HolderKey {
+    pair: Pair,
+    pub jwk: Jwk,
+}
+
+impl HolderKey {
+    pub fn es256() -> Self {
+        let rng = SystemRandom::new();
+        let doc = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
+        let pair =
+            EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, doc.as_ref(), &rng).unwrap();
+        let jwk = Jwk::from_p256_public(pair.public_key().as_ref()).unwrap();
+        Self {
+            pair: Pair::Es256(pair),
+            jwk,
+        }
+    }
+
+    pub fn eddsa() -> Self {
+        let doc = Ed25519KeyPair::generate_pkcs8(&SystemRandom::new()).unwrap();
+        let pair = Ed25519KeyPair::from_pkcs8(doc.as_ref()).unwrap();
+        let jwk = Jwk::from_ed25519_public(pair.public_key().as_ref()).unwrap();
+        Self {
+            pair: Pair::EdDsa(pair),
+            jwk,
+        }
+    }
+
+    pub fn did_jwk(&self) -> String {
+        vouch::protocol::did::jwk_did(&self.jwk)
+            .unwrap()
+            .to_string()
+    }
+
+    /// Signs `claims` under `header` (whose `alg` is set here).
+    pub async fn sign(&self, mut header: Value, claims: &Value) -> String {
+        header["alg"] = json!(self.alg().as_str());
+        let header: JwsHeader = serde_json::from_value(header).unwrap();
+        encode_compact(&header, claims.to_string().as_bytes(), self)
+            .await
+            .unwrap()
+    }
+
+    /// An `openid4vci-proof+jwt` for `aud` with `nonce`, naming the key by `jwk` or by
+    /// its `did:jwk`.
+    pub async fn proof(&self, aud: &str, nonce: Option<&str>, by_did: bool) -> String {
+        let mut header = json!({"typ": "openid4vci-proof+jwt"});
+        if by_did {
+            header["kid"] = json!(format!("{}#0", self.did_jwk()));
+        } else {
+            header["jwk"] = serde_json::to_value(&self.jwk).unwrap();
+        }
+        let mut claims = json!({"aud": aud, "iat": chrono::Utc::now().timestamp()});
+        if let Some(nonce) = nonce {
+            claims["nonce"] = json!(nonce);
+        }
+        self.sign(header, &claims).await
+    }
+}
+
+#[async_trait::async_trait]
+impl Signer for HolderKey {
+    fn alg(&self) -> JwsAlgorithm {
+        match self.pair {
+            Pair::Es256(_) => JwsAlgorithm::ES256,
+            Pair::EdDsa(_) => JwsAlgorithm::EdDSA,
+        }
+    }
+
+    fn kid(&self) -> Option<&str> {
+        None
+    }
+
+    async fn sign(&self, input: &[u8]) -> Result<Vec<u8>, SignError> {
+        Ok(match &self.pair {
+            Pair::Es256(p) => p
+                .sign(&SystemRandom::new(), input)
+                .unwrap()
+                .as_ref()
+                .to_vec(),
+            Pair::EdDsa(p) => p.sign(input).as_ref().to_vec(),
+        })
+    }
+}
+
+/// A credential offer as a wallet sees it.
+pub struct Offer {
+    pub issuer: String,
+    pub env: String,
+    pub configurations: Vec<String>,
+    pub code: String,
+    pub tx_code_required: bool,
+}
+
+impl Offer {
+    /// Fetches the offer at a `credential_offer_uri`.
+    pub async fn fetch(s: &TestServer, offer_uri: &str) -> Self {
+        let body = s
+            .get_as("", offer_uri.strip_prefix(&s.base).unwrap())
+            .await
+            .expect(200);
+        Self::from_json(&body.json)
+    }
+
+    pub fn from_json(offer: &Value) -> Self {
+        let issuer = offer["credential_issuer"].as_str().unwrap().to_string();
+        let grant = &offer["grants"]["urn:ietf:params:oauth:grant-type:pre-authorized_code"];
+        Self {
+            env: issuer.rsplit('/').next().unwrap().to_string(),
+            configurations: offer["credential_configuration_ids"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c.as_str().unwrap().to_string())
+                .collect(),
+            code: grant["pre-authorized_code"].as_str().unwrap().to_string(),
+            tx_code_required: grant.get("tx_code").is_some(),
+            issuer,
+        }
+    }
+
+    pub fn path(&self, s: &TestServer, endpoint: &str) -> String {
+        format!(
+            "{}/oid4vci/{endpoint}",
+            self.issuer.strip_prefix(&s.base).unwrap()
+        )
+    }
+
+    pub async fn token(&self, s: &TestServer, tx_code: Option<&str>) -> Resp {
+        let mut form = vec![
+            (
+                "grant_type",
+                "urn:ietf:params:oauth:grant-type:pre-authorized_code".to_string(),
+            ),
+            ("pre-authorized_code", self.code.clone()),
+        ];
+        if let Some(tx) = tx_code {
+            form.push(("tx_code", tx.to_string()));
+        }
+        s.send(s.http.post(s.url(&self.path(s, "token"))).form(&form))
+            .await
+    }
+
+    pub async fn nonce(&self, s: &TestServer) -> String {
+        s.send(s.http.post(s.url(&self.path(s, "nonce"))))
+            .await
+            .expect(200)
+            .str("/c_nonce")
+    }
+
+    pub async fn credential(&self, s: &TestServer, access_token: &str, body: &Value) -> Resp {
+        s.send(
+            s.http
+                .post(s.url(&self.path(s, "credential")))
+                .bearer_auth(access_token)
+                .json(body),
+        )
+        .await
+    }
+}
+
+/// The payload of a compact JWT (no signature check).
+pub fn payload(jwt: &str) -> Value {
+    let part = jwt.split('.').nth(1).unwrap();
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(part).unwrap()).unwrap()
+}
+
+pub fn header(jwt: &str) -> Value {
+    let part = jwt.split('.').next().unwrap();
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(part).unwrap()).unwrap()
+}
