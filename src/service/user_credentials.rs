@@ -289,6 +289,7 @@ fn revoke_row(
     now: NaiveDateTime,
 ) -> Result<UserCredentialRow> {
     repo::revoke_provisioned(conn, &row.id, now)?;
+    crate::store::issuance::withdraw_offers(conn, &row.id)?;
     row.status = CredentialStatus::Revoked.as_str().into();
     row.revoked_at = Some(now);
     row.updated_at = now;

@@ -86,7 +86,8 @@ async fn tokens_of_one_environment_cannot_touch_another(s: TestServer) {
             .replace("{populationId}", &population_id)
             .replace("{credentialTypeId}", &type_id)
             .replace("{credentialTypeVersionId}", &type_version)
-            .replace("{credentialId}", &credential_id);
+            .replace("{credentialId}", &credential_id)
+            .replace("{deferredRequestId}", &uuid::Uuid::new_v4().to_string());
         assert!(
             !path.contains('{'),
             "a path parameter the walk does not know: {template}"

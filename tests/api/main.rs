@@ -12,6 +12,7 @@ mod errors;
 mod isolation;
 mod issuer_profile;
 mod oid4vci;
+mod oid4vci_flows;
 mod openapi;
 mod ops;
 mod process;

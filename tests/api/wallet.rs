@@ -106,7 +106,6 @@ impl Signer for HolderKey {
 /// A credential offer as a wallet sees it.
 pub struct Offer {
     pub issuer: String,
-    pub env: String,
     pub configurations: Vec<String>,
     pub code: String,
     pub tx_code_required: bool,
@@ -126,7 +125,6 @@ impl Offer {
         let issuer = offer["credential_issuer"].as_str().unwrap().to_string();
         let grant = &offer["grants"]["urn:ietf:params:oauth:grant-type:pre-authorized_code"];
         Self {
-            env: issuer.rsplit('/').next().unwrap().to_string(),
             configurations: offer["credential_configuration_ids"]
                 .as_array()
                 .unwrap()
