@@ -6,6 +6,7 @@
 //! browsable page of it.
 
 pub mod applications;
+pub mod backend_api;
 pub mod credential_types;
 pub mod directory;
 pub mod environments;
@@ -54,6 +55,7 @@ use crate::service::Ctx;
         (name = "users"), (name = "groups"), (name = "populations"),
         (name = "credential types", description = "What credentials hold and how their cards look, with version history"),
         (name = "user credentials", description = "Credentials of MANAGED types issued to users"),
+        (name = "backend issuing API", description = "Template id and claims in, offer link and QR code out (Credenco style)"),
         (name = "openid4vci", description = "OpenID for Verifiable Credential Issuance 1.0: discovery, offers, token, nonce, credential, deferred, notification"),
         (name = "operations", description = "Health, readiness, metrics and this document"),
     )
@@ -156,6 +158,7 @@ fn routed_app() -> utoipa_actix_web::UtoipaApp<
         .configure(user_credentials::routes)
         .configure(oid4vci::routes)
         .configure(qr::routes)
+        .configure(backend_api::routes)
         .service(openapi_json)
         .service(docs_page)
 }

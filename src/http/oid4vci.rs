@@ -228,7 +228,7 @@ async fn offer_page(ctx: Data<Ctx>, path: Path<String>, query: Query) -> ApiResu
         .await?
         .ok_or_else(|| ApiError::not_found("No such credential offer."))?;
     let links = offers::links(&ctx, &row, None);
-    let qr = super::qr::svg(&links.deep_link, 320).unwrap_or_default();
+    let qr = crate::protocol::qr::svg(&links.deep_link, 320).unwrap_or_default();
     let qr = qr
         .split_once("?>")
         .map_or(qr.as_str(), |(_, svg)| svg)

@@ -5,4 +5,5 @@
 pub mod did;
 pub mod formats;
 pub mod oid4vci;
+pub mod qr;
 pub mod sd_jwt_vc;

@@ -4,6 +4,7 @@
 
 pub mod admin_auth;
 pub mod applications;
+pub mod backend_api;
 pub mod bootstrap;
 pub mod credential_types;
 pub mod directory;

@@ -4,6 +4,7 @@
 mod common;
 
 mod applications;
+mod backend_api;
 mod credential_types;
 mod did;
 mod directory;

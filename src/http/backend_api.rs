@@ -1,0 +1,65 @@
+//! `/api/v2`: the backend issuing API (Credenco style), authenticated with the same
+//! admin Bearer tokens as the management API; the environment is the token's.
+
+use actix_web::http::header;
+use actix_web::web::{Data, Path};
+use actix_web::{HttpResponse, get, post};
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use super::error::{ApiResult, ErrorBody};
+use super::extract::{Admin, Json};
+use crate::service::Ctx;
+use crate::service::backend_api::{self, IssueRequest, IssueResponse, IssueStatus};
+
+/// Starts an issuance: a credential of a MANAGED type for a user (made for you when
+/// `user_id` is absent), offered to a wallet. 201 the first time; a repeat with the same
+/// `correlation_id` and body answers 200 with the same offer; a different body is 409.
+#[utoipa::path(
+    tag = "backend issuing API",
+    request_body = IssueRequest,
+    responses(
+        (status = 201, body = IssueResponse), (status = 200, body = IssueResponse, description = "A repeated request"),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "The correlation_id was used for another request"),
+        (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/api/v2/credential/issue")]
+async fn issue(ctx: Data<Ctx>, admin: Admin, body: Json<IssueRequest>) -> ApiResult<HttpResponse> {
+    let (response, created) = backend_api::issue(&ctx, &admin.0.environment_id, body.0).await?;
+    let mut builder = if created { HttpResponse::Created() } else { HttpResponse::Ok() };
+    Ok(builder
+        .insert_header((header::LOCATION, response.status_uri.clone()))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(response))
+}
+
+/// The status of an issuance.
+#[utoipa::path(
+    tag = "backend issuing API",
+    params(("correlationId" = String, Path)),
+    responses((status = 200, body = IssueStatus), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = []))
+)]
+#[get("/api/v2/issue/{correlationId}")]
+async fn status(ctx: Data<Ctx>, admin: Admin, path: Path<String>) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(backend_api::status(&ctx, &admin.0.environment_id, &path).await?))
+}
+
+/// Revokes the credential of an issuance (idempotent).
+#[utoipa::path(
+    tag = "backend issuing API",
+    params(("revocationUuid" = String, Path)),
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("bearer" = []))
+)]
+#[post("/api/v2/credential/revoke/{revocationUuid}")]
+async fn revoke(ctx: Data<Ctx>, admin: Admin, path: Path<String>) -> ApiResult<HttpResponse> {
+    backend_api::revoke(&ctx, &admin.0.environment_id, &path).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(issue).service(status).service(revoke);
+}
