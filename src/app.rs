@@ -69,13 +69,34 @@ fn print_bootstrap(ctx: &Ctx, report: &BootstrapReport) {
     );
 }
 
+fn print_demo(ctx: &Ctx, demo: &crate::service::demo::Demo) {
+    let qr = crate::protocol::qr::terminal(&demo.deep_link).unwrap_or_default();
+    println!(
+        "\nvouch: demo credential {credential} (environment {env}) waits for a wallet.\n\n{qr}\n  Offer link   {link}\n  Offer page   {page}\n",
+        credential = demo.credential_id,
+        env = demo.environment_id,
+        link = demo.deep_link,
+        page = demo.page,
+    );
+    if ctx.public_url.contains("localhost") || ctx.public_url.contains("127.0.0.1") {
+        println!(
+            "  A phone cannot reach {}: start with --public-url set to an https URL that\n  forwards here (a tunnel or reverse proxy) and --bind 0.0.0.0:8080.\n",
+            ctx.public_url
+        );
+    }
+}
+
 /// `vouch serve`.
-pub async fn serve(config: Config) -> anyhow::Result<()> {
+pub async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     let bind = config.bind.clone();
     let ctx = context(config).await?;
     if let Some(report) = bootstrap::bootstrap(&ctx).await? {
         print_bootstrap(&ctx, &report);
     }
+    if demo {
+        print_demo(&ctx, &crate::service::demo::run(&ctx).await?);
+    }
+    crate::jobs::spawn(ctx.clone());
     let ctx = Data::new(ctx);
     let metrics = Data::new(Metrics::default());
     let server = {

@@ -52,6 +52,9 @@ pub struct ServeArgs {
     /// Public base URL (`VOUCH_PUBLIC_URL`, default http://{bind}).
     #[arg(long)]
     pub public_url: Option<String>,
+    /// Also issue a sample credential and print its offer link and QR code.
+    #[arg(long)]
+    pub demo: bool,
 }
 
 impl Cli {
@@ -91,7 +94,7 @@ pub fn main() -> ExitCode {
         }
     };
     let result = match cli.command {
-        Command::Serve(_) => runtime.block_on(crate::app::serve(config)),
+        Command::Serve(args) => runtime.block_on(crate::app::serve(config, args.demo)),
         Command::Migrate(_) => runtime.block_on(crate::app::migrate(config)),
     };
     match result {

@@ -10,6 +10,22 @@ use crate::store::{is_unique_violation, meta};
 const CHECK_KEY: &str = "master_key_check";
 const CHECK_AAD: &[u8] = b"vouch-master-key-check";
 const BOOTSTRAP_KEY: &str = "bootstrap";
+const DEFAULT_ENVIRONMENT_KEY: &str = "default_environment";
+
+/// The environment made on first start, if it still exists.
+pub async fn default_environment(ctx: &Ctx) -> anyhow::Result<Option<String>> {
+    let id = ctx
+        .store
+        .read(|conn| {
+            let id = meta::get(conn, DEFAULT_ENVIRONMENT_KEY)?;
+            Ok::<_, Error>(match id {
+                Some(id) if crate::store::environments::exists(conn, &id)? => Some(id),
+                _ => None,
+            })
+        })
+        .await?;
+    Ok(id)
+}
 
 /// Refuses to start with a master key other than the one the database was set up with:
 /// nothing sealed before could be opened.
@@ -116,7 +132,9 @@ pub async fn bootstrap(ctx: &Ctx) -> anyhow::Result<Option<BootstrapReport>> {
                 Err(e) => return Err(Error::from(e)),
             }
             super::environments::insert(conn, &provision)?;
-            Ok(Some(provision.into_created()))
+            let created = provision.into_created();
+            meta::insert(conn, DEFAULT_ENVIRONMENT_KEY, &created.environment.id)?;
+            Ok(Some(created))
         })
         .await;
     let created = match created {

@@ -7,6 +7,7 @@ pub mod applications;
 pub mod backend_api;
 pub mod bootstrap;
 pub mod credential_types;
+pub mod demo;
 pub mod directory;
 pub mod environments;
 pub mod issuer_profile;

@@ -10,6 +10,7 @@ mod did;
 mod directory;
 mod environments;
 mod errors;
+mod golden;
 mod isolation;
 mod issuer_profile;
 mod oid4vci;

@@ -400,3 +400,29 @@ async fn sigkill_mid_batch_leaves_postgres_consistent() {
     let schema = PgSchema::create();
     crash_mid_batch(schema.url(), TempDir::new()).await;
 }
+
+#[actix_web::test]
+async fn serve_demo_prints_a_working_offer() {
+    let dir = TempDir::new();
+    let port = free_port();
+    let base = format!("http://localhost:{port}");
+    let envs = vec![("VOUCH_BIND", format!("127.0.0.1:{port}")), ("VOUCH_LOG_LEVEL", "warn".to_string())];
+    let mut p = Proc::spawn(&dir, "demo", &["serve", "--demo"], &envs);
+    p.wait_ready(&base).await;
+    let out = p.stdout();
+    let link = field(&out, "Offer link").to_string();
+    assert!(out.contains('█'), "a QR code is drawn in the terminal");
+    let query = link.split_once('?').unwrap().1;
+    let offer_uri = url::form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == "credential_offer_uri")
+        .unwrap()
+        .1
+        .to_string();
+    let offer: Value = crate::common::client().get(&offer_uri).send().await.unwrap().json().await.unwrap();
+    assert_eq!(offer["credential_configuration_ids"].as_array().unwrap().len(), 2);
+    p.kill();
+    // a second demo reuses the demo type and offers a new credential
+    let mut again = Proc::spawn(&dir, "demo2", &["serve", "--demo"], &envs);
+    again.wait_ready(&base).await;
+    assert_ne!(field(&again.stdout(), "Offer link"), link);
+}
