@@ -27,6 +27,15 @@ pub enum Command {
     Serve(ServeArgs),
     /// Run the database migrations and exit.
     Migrate(DatabaseArgs),
+    /// Load a running server and print throughput and latency.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Complete OpenID4VCI pre-authorized flows (offer, token, nonce, proof, credential).
+    Issue(crate::bench::issue::IssueArgs),
 }
 
 #[derive(Debug, Args, Default)]
@@ -62,6 +71,7 @@ impl Cli {
         let (db, bind, public_url) = match &self.command {
             Command::Serve(args) => (&args.database, args.bind.clone(), args.public_url.clone()),
             Command::Migrate(db) => (db, None, None),
+            Command::Bench(_) => return Overrides::default(),
         };
         Overrides {
             public_url,
@@ -96,6 +106,9 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve(args) => runtime.block_on(crate::app::serve(config, args.demo)),
         Command::Migrate(_) => runtime.block_on(crate::app::migrate(config)),
+        Command::Bench(BenchCommand::Issue(args)) => {
+            runtime.block_on(crate::bench::issue::run(args))
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

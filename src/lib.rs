@@ -7,6 +7,7 @@
 //! `app` is the one place where these parts are wired together.
 
 pub mod app;
+pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod domain;

@@ -28,7 +28,11 @@ use crate::service::backend_api::{self, IssueRequest, IssueResponse, IssueStatus
 #[post("/api/v2/credential/issue")]
 async fn issue(ctx: Data<Ctx>, admin: Admin, body: Json<IssueRequest>) -> ApiResult<HttpResponse> {
     let (response, created) = backend_api::issue(&ctx, &admin.0.environment_id, body.0).await?;
-    let mut builder = if created { HttpResponse::Created() } else { HttpResponse::Ok() };
+    let mut builder = if created {
+        HttpResponse::Created()
+    } else {
+        HttpResponse::Ok()
+    };
     Ok(builder
         .insert_header((header::LOCATION, response.status_uri.clone()))
         .insert_header((header::CACHE_CONTROL, "no-store"))

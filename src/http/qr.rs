@@ -8,8 +8,8 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use super::error::{ApiError, ApiResult, ErrorBody};
 use super::extract::Query;
 use crate::domain::validate::FieldError;
-use crate::service::Ctx;
 use crate::protocol::qr::{DEFAULT_SIZE, MAX_SIZE, MIN_SIZE, png, svg};
+use crate::service::Ctx;
 use crate::service::oid4vci::offers;
 
 /// A QR code of a credential offer's `openid-credential-offer://` link. Knowing the
@@ -88,4 +88,3 @@ async fn qr(ctx: Data<Ctx>, path: Path<String>, query: Query) -> ApiResult<HttpR
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(qr);
 }
-

@@ -13,7 +13,9 @@ pub const CLEANUP_INTERVAL: Duration = Duration::from_secs(60);
 /// Removes used nonces and tokens past their expiry; returns how many rows went.
 pub async fn cleanup(ctx: &Ctx) -> Result<usize, Error> {
     ctx.store
-        .write(|conn| crate::store::issuance::delete_expired(conn, time::now()).map_err(Error::from))
+        .write(|conn| {
+            crate::store::issuance::delete_expired(conn, time::now()).map_err(Error::from)
+        })
         .await
 }
 
@@ -26,7 +28,9 @@ pub fn spawn(ctx: Ctx) {
             match cleanup(&ctx).await {
                 Ok(0) => {}
                 Ok(n) => tracing::debug!(rows = n, "removed expired nonces and tokens"),
-                Err(err) => tracing::warn!(error = %err, "cleanup of expired nonces and tokens failed"),
+                Err(err) => {
+                    tracing::warn!(error = %err, "cleanup of expired nonces and tokens failed")
+                }
             }
         }
     });

@@ -73,12 +73,19 @@ struct Checked {
 
 fn check(input: IssueRequest) -> Result<Checked> {
     let mut errors = Vec::new();
-    let correlation_id = input.correlation_id.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let correlation_id = input
+        .correlation_id
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     if correlation_id.is_empty()
         || correlation_id.len() > 128
-        || !correlation_id.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+        || !correlation_id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
     {
-        errors.push(FieldError::invalid("correlation_id", "correlation_id is 1–128 of A-Z a-z 0-9 . _ -"));
+        errors.push(FieldError::invalid(
+            "correlation_id",
+            "correlation_id is 1–128 of A-Z a-z 0-9 . _ -",
+        ));
     }
     let template_id = input.template_id.unwrap_or_default();
     if template_id.is_empty() {
@@ -86,12 +93,18 @@ fn check(input: IssueRequest) -> Result<Checked> {
     }
     let claims = input.claims.unwrap_or_else(|| json!({}));
     if !claims.is_object() {
-        errors.push(FieldError::invalid("claims", "claims must be an object of field title → text"));
+        errors.push(FieldError::invalid(
+            "claims",
+            "claims must be an object of field title → text",
+        ));
     }
     if let Some(base) = &input.request_uri_base
         && !is_absolute_url(base, &["https"])
     {
-        errors.push(FieldError::invalid("request_uri_base", "request_uri_base must be an https URL"));
+        errors.push(FieldError::invalid(
+            "request_uri_base",
+            "request_uri_base must be an https URL",
+        ));
     }
     let qr_size = match &input.qr_code {
         None | Some(Value::Null) => None,
@@ -99,7 +112,10 @@ fn check(input: IssueRequest) -> Result<Checked> {
             None => Some(crate::protocol::qr::DEFAULT_SIZE),
             Some(Some(n)) if (64..=2048).contains(&n) => Some(n as u32),
             Some(_) => {
-                errors.push(FieldError::out_of_range("qr_code.size", "qr_code.size must be 64 to 2048 pixels"));
+                errors.push(FieldError::out_of_range(
+                    "qr_code.size",
+                    "qr_code.size must be 64 to 2048 pixels",
+                ));
                 None
             }
         },
@@ -160,14 +176,25 @@ fn request_hash(c: &Checked, type_id: &str) -> String {
     )
 }
 
-fn response(ctx: &Ctx, env: &str, c: &Checked, offer_id: Option<&crate::store::rows::CredentialOfferRow>, tx_code: Option<String>) -> Result<IssueResponse> {
-    let offer = offer_id.ok_or_else(|| Error::conflict("the issue request has no offer any more"))?;
+fn response(
+    ctx: &Ctx,
+    env: &str,
+    c: &Checked,
+    offer_id: Option<&crate::store::rows::CredentialOfferRow>,
+    tx_code: Option<String>,
+) -> Result<IssueResponse> {
+    let offer =
+        offer_id.ok_or_else(|| Error::conflict("the issue request has no offer any more"))?;
     let links = offers::links(ctx, offer, c.request_uri_base.as_deref());
     let qr_uri = match c.qr_size {
         Some(size) => {
             use base64::Engine as _;
-            let png = crate::protocol::qr::png(&links.deep_link, size).map_err(|e| Error::Internal(anyhow::anyhow!(e)))?;
-            Some(format!("data:image/png;base64,{}", base64::engine::general_purpose::STANDARD.encode(png)))
+            let png = crate::protocol::qr::png(&links.deep_link, size)
+                .map_err(|e| Error::Internal(anyhow::anyhow!(e)))?;
+            Some(format!(
+                "data:image/png;base64,{}",
+                base64::engine::general_purpose::STANDARD.encode(png)
+            ))
         }
         None => None,
     };
@@ -204,7 +231,10 @@ pub async fn issue(ctx: &Ctx, env: &str, input: IssueRequest) -> Result<(IssueRe
             ));
         }
         let credential = existing.user_credential_id.clone();
-        let offer = ctx.store.read(move |conn| offers::latest(conn, &credential)).await?;
+        let offer = ctx
+            .store
+            .read(move |conn| offers::latest(conn, &credential))
+            .await?;
         return Ok((response(ctx, env, &checked, offer.as_ref(), None)?, false));
     }
     let user_id = match &checked.user_id {
@@ -214,7 +244,10 @@ pub async fn issue(ctx: &Ctx, env: &str, input: IssueRequest) -> Result<(IssueRe
             match super::directory::create_user(ctx, env, body).await {
                 Ok(view) => view.row.id,
                 Err(Error::Conflict { .. }) => {
-                    return Err(Error::not_unique("correlation_id", "a user for this correlation_id already exists"));
+                    return Err(Error::not_unique(
+                        "correlation_id",
+                        "a user for this correlation_id already exists",
+                    ));
                 }
                 Err(e) => return Err(e),
             }
@@ -233,15 +266,20 @@ pub async fn issue(ctx: &Ctx, env: &str, input: IssueRequest) -> Result<(IssueRe
     )
     .await
     .map_err(|e| match e {
-        Error::NotFound(_) if checked.user_id.is_some() => Error::Invalid(vec![FieldError::missing_reference(
-            "user_id",
-            "no such user in this environment",
-        )]),
+        Error::NotFound(_) if checked.user_id.is_some() => {
+            Error::Invalid(vec![FieldError::missing_reference(
+                "user_id",
+                "no such user in this environment",
+            )])
+        }
         Error::Invalid(details) => Error::Invalid(
             details
                 .into_iter()
                 .map(|mut d| {
-                    d.target = d.target.replacen("data.", "claims.", 1).replace("credentialType.id", "template_id");
+                    d.target = d
+                        .target
+                        .replacen("data.", "claims.", 1)
+                        .replace("credentialType.id", "template_id");
                     d
                 })
                 .collect(),
@@ -260,14 +298,20 @@ pub async fn issue(ctx: &Ctx, env: &str, input: IssueRequest) -> Result<(IssueRe
         .write(move |conn| {
             issuance::insert_issue_request(conn, &row).map_err(|e| {
                 if crate::store::is_unique_violation(&e) {
-                    Error::not_unique("correlation_id", "this correlation_id was used at the same moment")
+                    Error::not_unique(
+                        "correlation_id",
+                        "this correlation_id was used at the same moment",
+                    )
                 } else {
                     e.into()
                 }
             })
         })
         .await?;
-    Ok((response(ctx, env, &checked, created.offer.as_ref(), created.tx_code)?, true))
+    Ok((
+        response(ctx, env, &checked, created.offer.as_ref(), created.tx_code)?,
+        true,
+    ))
 }
 
 /// The status of an issuance.
@@ -275,8 +319,10 @@ pub async fn status(ctx: &Ctx, env: &str, correlation_id: &str) -> Result<IssueS
     let (env, correlation) = (env.to_string(), correlation_id.to_string());
     ctx.store
         .read(move |conn| {
-            let request = issuance::issue_request(conn, &env, &correlation)?.ok_or_else(|| Error::not_found("Issue request"))?;
-            let credential = repo::by_id(conn, &request.user_credential_id)?.ok_or_else(|| Error::not_found("Issue request"))?;
+            let request = issuance::issue_request(conn, &env, &correlation)?
+                .ok_or_else(|| Error::not_found("Issue request"))?;
+            let credential = repo::by_id(conn, &request.user_credential_id)?
+                .ok_or_else(|| Error::not_found("Issue request"))?;
             let offer = offers::latest(conn, &credential.id)?;
             let now = time::now();
             let status = match user_credentials::effective_status(&credential, now) {
@@ -307,14 +353,17 @@ pub async fn revoke(ctx: &Ctx, env: &str, revocation_uuid: &str) -> Result<()> {
         .read(move |conn| {
             let request = issuance::issue_request_by_revocation(conn, &env_id, &revocation)?
                 .ok_or_else(|| Error::not_found("Revocation id"))?;
-            let credential = repo::by_id(conn, &request.user_credential_id)?.ok_or_else(|| Error::not_found("Revocation id"))?;
+            let credential = repo::by_id(conn, &request.user_credential_id)?
+                .ok_or_else(|| Error::not_found("Revocation id"))?;
             Ok::<_, Error>(credential)
         })
         .await?;
     match user_credentials::revoke(ctx, env, &request.user_id, &request.id).await {
         Ok(_) => Ok(()),
         // Revoking twice is the same as once for this API.
-        Err(Error::Conflict { .. }) if request.status == CredentialStatus::Revoked.as_str() => Ok(()),
+        Err(Error::Conflict { .. }) if request.status == CredentialStatus::Revoked.as_str() => {
+            Ok(())
+        }
         Err(e) => Err(e),
     }
 }

@@ -43,7 +43,10 @@ pub async fn run(ctx: &Ctx) -> anyhow::Result<Demo> {
         .await?
         .ok_or_else(|| anyhow::anyhow!("the default environment was deleted; the demo needs it"))?;
     let mut type_id = None;
-    let mut page = crate::domain::page::PageRequest { limit: 1000, after: None };
+    let mut page = crate::domain::page::PageRequest {
+        limit: 1000,
+        after: None,
+    };
     'find: loop {
         let types = credential_types::list(ctx, &env, page.clone()).await?;
         for t in &types.items {
@@ -59,12 +62,21 @@ pub async fn run(ctx: &Ctx) -> anyhow::Result<Demo> {
     }
     let type_id = match type_id {
         Some(id) => id,
-        None => credential_types::create(ctx, &env, demo_type()).await?.row.id,
+        None => {
+            credential_types::create(ctx, &env, demo_type())
+                .await?
+                .row
+                .id
+        }
     };
     let username = format!("demo-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
-    let user = directory::create_user(ctx, &env, json!({"username": username, "name": {"given": "Demo"}}))
-        .await
-        .map_err(|e: Error| anyhow::anyhow!("creating the demo user: {e}"))?;
+    let user = directory::create_user(
+        ctx,
+        &env,
+        json!({"username": username, "name": {"given": "Demo"}}),
+    )
+    .await
+    .map_err(|e: Error| anyhow::anyhow!("creating the demo user: {e}"))?;
     let credential = user_credentials::create(
         ctx,
         &env,
@@ -77,7 +89,10 @@ pub async fn run(ctx: &Ctx) -> anyhow::Result<Demo> {
         },
     )
     .await?;
-    let offer = credential.offer.as_ref().ok_or_else(|| anyhow::anyhow!("the demo credential has no offer"))?;
+    let offer = credential
+        .offer
+        .as_ref()
+        .ok_or_else(|| anyhow::anyhow!("the demo credential has no offer"))?;
     let links = super::oid4vci::offers::links(ctx, offer, None);
     Ok(Demo {
         environment_id: env,

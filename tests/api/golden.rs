@@ -27,21 +27,42 @@ async fn discovery_documents_match_the_golden_copies() {
     t["metadata"]["cardColor"] = json!("#002b5c");
     t["metadata"]["textColor"] = json!("#ffffff");
     t["metadata"]["logoImage"] = json!("https://bx.example/logo.png");
-    let type_id = s.post(&s.env_path("/credentialTypes"), t).await.expect(201).id();
+    let type_id = s
+        .post(&s.env_path("/credentialTypes"), t)
+        .await
+        .expect(201)
+        .id();
     let env = s.admin.env.clone();
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(".well-known");
     for (file, path) in [
-        ("openid-credential-issuer.json", format!("/.well-known/openid-credential-issuer/{env}")),
-        ("oauth-authorization-server.json", format!("/.well-known/oauth-authorization-server/{env}")),
-        ("jwt-vc-issuer.json", format!("/.well-known/jwt-vc-issuer/{env}")),
+        (
+            "openid-credential-issuer.json",
+            format!("/.well-known/openid-credential-issuer/{env}"),
+        ),
+        (
+            "oauth-authorization-server.json",
+            format!("/.well-known/oauth-authorization-server/{env}"),
+        ),
+        (
+            "jwt-vc-issuer.json",
+            format!("/.well-known/jwt-vc-issuer/{env}"),
+        ),
     ] {
         let live = normalise(&s.get_as("", &path).await.expect(200).text, &s, &type_id);
         let golden_path = dir.join(file);
         if std::env::var("VOUCH_UPDATE_GOLDEN").is_ok() {
-            std::fs::write(&golden_path, serde_json::to_string_pretty(&live).unwrap() + "\n").unwrap();
+            std::fs::write(
+                &golden_path,
+                serde_json::to_string_pretty(&live).unwrap() + "\n",
+            )
+            .unwrap();
             continue;
         }
-        let golden: Value = serde_json::from_str(&std::fs::read_to_string(&golden_path).unwrap()).unwrap();
-        assert_eq!(live, golden, "{path} differs from .well-known/{file}; if intended, rerun with VOUCH_UPDATE_GOLDEN=1");
+        let golden: Value =
+            serde_json::from_str(&std::fs::read_to_string(&golden_path).unwrap()).unwrap();
+        assert_eq!(
+            live, golden,
+            "{path} differs from .well-known/{file}; if intended, rerun with VOUCH_UPDATE_GOLDEN=1"
+        );
     }
 }

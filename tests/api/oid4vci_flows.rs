@@ -1014,12 +1014,20 @@ async fn vci_1_1_discovery_documents(s: TestServer) {
 /// Used nonces and expired tokens are forgotten once expired; a live one stays.
 #[actix_web::test]
 async fn cleanup_forgets_only_what_expired() {
-    let s = TestServer::start_with(crate::common::Backend::Sqlite, |c| c.access_token_ttl_seconds = 1).await;
+    let s = TestServer::start_with(crate::common::Backend::Sqlite, |c| {
+        c.access_token_ttl_seconds = 1
+    })
+    .await;
     let x = issued(&s, "Cleanup", Value::Null).await;
     let (offer, token) = redeem(&s, &x, None).await;
     let holder = HolderKey::es256();
-    let proof = holder.proof(&offer.issuer, Some(&offer.nonce(&s).await), false).await;
-    offer.credential(&s, &token, &request(&offer.configurations[0], vec![proof])).await.expect(200);
+    let proof = holder
+        .proof(&offer.issuer, Some(&offer.nonce(&s).await), false)
+        .await;
+    offer
+        .credential(&s, &token, &request(&offer.configurations[0], vec![proof]))
+        .await
+        .expect(200);
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     // the access token expired; its refresh token (30 days) and the nonce (5 min) did not
     let removed = vouch::jobs::cleanup(&s.ctx).await.unwrap();

@@ -406,7 +406,10 @@ async fn serve_demo_prints_a_working_offer() {
     let dir = TempDir::new();
     let port = free_port();
     let base = format!("http://localhost:{port}");
-    let envs = vec![("VOUCH_BIND", format!("127.0.0.1:{port}")), ("VOUCH_LOG_LEVEL", "warn".to_string())];
+    let envs = vec![
+        ("VOUCH_BIND", format!("127.0.0.1:{port}")),
+        ("VOUCH_LOG_LEVEL", "warn".to_string()),
+    ];
     let mut p = Proc::spawn(&dir, "demo", &["serve", "--demo"], &envs);
     p.wait_ready(&base).await;
     let out = p.stdout();
@@ -418,8 +421,21 @@ async fn serve_demo_prints_a_working_offer() {
         .unwrap()
         .1
         .to_string();
-    let offer: Value = crate::common::client().get(&offer_uri).send().await.unwrap().json().await.unwrap();
-    assert_eq!(offer["credential_configuration_ids"].as_array().unwrap().len(), 2);
+    let offer: Value = crate::common::client()
+        .get(&offer_uri)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        offer["credential_configuration_ids"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
     p.kill();
     // a second demo reuses the demo type and offers a new credential
     let mut again = Proc::spawn(&dir, "demo2", &["serve", "--demo"], &envs);
