@@ -413,9 +413,17 @@ async function walletRun(c, ctx, slot) {
   const credential = credentials[0].credential;
   if (process.env.VOUCH_INTEROP_DUMP) console.error(`credential (${format}): ${credential}`);
 
-  const detail = formatKey === 'sd_jwt'
-    ? await verifySdJwtVc(credential, { typeId: type.id, data, key })
-    : await verifyJwtVc(credential, { data, key, w3cTypes: supported.credential_definition?.type });
+  // A verification failure is reported after the issuer-side checks below, which run
+  // whatever the verifiers said.
+  let detail;
+  let verifyError;
+  try {
+    detail = formatKey === 'sd_jwt'
+      ? await verifySdJwtVc(credential, { typeId: type.id, data, key })
+      : await verifyJwtVc(credential, { data, key, w3cTypes: supported.credential_definition?.type });
+  } catch (e) {
+    verifyError = e;
+  }
 
   // Tell the issuer the credential was accepted (OpenID4VCI §11), through the library.
   check(typeof response.notification_id === 'string', `no notification_id in ${show(Object.keys(response))}`);
@@ -425,6 +433,10 @@ async function walletRun(c, ctx, slot) {
   );
   check(!notified.error, `notification refused: ${show(notified.response)}`);
   await checkIssued(ctx.user.id, uc, configId, format, { accepted: true });
+  if (verifyError) {
+    const why = verifyError instanceof CheckError ? verifyError.message : `${verifyError.name}: ${verifyError.message}`;
+    throw new CheckError(`${why} (issuer side fine: notification, ISSUED, provisioned credential)`);
+  }
   return detail;
 }
 
