@@ -101,6 +101,8 @@ pub async fn jwt_vc(
     }
     let issuer: identity_kit::did::Uri = i.issuer.parse().map_err(|e| format!("{e}"))?;
     let mut credential = Credential::new(issuer, i.issued_at, subject);
+    // VCDM 1.1 §4.1: `@context` is an ordered set (a JSON array), even with one item.
+    credential.context = identity_kit::did::Context::uris([Credential::CONTEXT]);
     for t in types.iter().filter(|t| *t != "VerifiableCredential") {
         credential = credential.with_type(t.clone());
     }

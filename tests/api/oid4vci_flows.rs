@@ -188,6 +188,11 @@ async fn vci_2_2_jwt_vc_json_bound_to_a_did_jwk_holder(s: TestServer) {
         claims["vc"]["type"],
         json!(["VerifiableCredential", "JwtVc"])
     );
+    assert_eq!(
+        claims["vc"]["@context"],
+        json!(["https://www.w3.org/2018/credentials/v1"]),
+        "VCDM 1.1 §4.1: an array"
+    );
     assert_eq!(claims["vc"]["credentialSubject"]["Policy ID"], "BX-42");
     assert_eq!(claims["vc"]["credentialSubject"]["Given"], "Jane");
     // the signature verifies with the key the issuer's did:web document names
