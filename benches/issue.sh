@@ -17,7 +17,7 @@ run() { # $1 backend name, $2 database url
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
   env=$(python3 -c 'import uuid; print(uuid.uuid4())'); client=$(python3 -c 'import uuid; print(uuid.uuid4())'); secret="bench-secret-$RANDOM$RANDOM"
   VOUCH_DATABASE_URL="$2" VOUCH_BIND="127.0.0.1:$port" VOUCH_PUBLIC_URL="http://localhost:$port" \
-  VOUCH_MASTER_KEY_FILE="$WORK/$1.key" VOUCH_LOG_LEVEL=warn VOUCH_POOL_SIZE=16 \
+  VOUCH_MASTER_KEY_FILE="$WORK/$1.key" VOUCH_LOG_LEVEL=warn \
   VOUCH_BOOTSTRAP_ENVIRONMENT_ID="$env" VOUCH_BOOTSTRAP_CLIENT_ID="$client" VOUCH_BOOTSTRAP_CLIENT_SECRET="$secret" \
     "$BIN" serve >"$WORK/$1.log" 2>&1 & PID=$!
   for _ in $(seq 1 100); do curl -sf "http://localhost:$port/readyz" >/dev/null && break; sleep 0.1; done

@@ -15,11 +15,16 @@ use crate::store::Store;
 pub async fn context(config: Config) -> anyhow::Result<Ctx> {
     // reqwest (for did:web and status lists) uses rustls without a default provider.
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let store = Store::open(
-        &config.database_url,
-        config.pool_size,
-        config.sqlite_synchronous,
-    )?;
+    let pool_size = config.pool_size.unwrap_or(
+        if crate::store::DatabaseKind::of(&config.database_url)
+            == crate::store::DatabaseKind::Postgres
+        {
+            16
+        } else {
+            4
+        },
+    );
+    let store = Store::open(&config.database_url, pool_size, config.sqlite_synchronous)?;
     let migrations = store.clone();
     let applied = tokio::task::spawn_blocking(move || migrations.migrate()).await??;
     if !applied.is_empty() {

@@ -50,8 +50,10 @@ pub struct Config {
     pub log_level: String,
     /// Largest request body accepted, in bytes; larger ones get 413.
     pub max_body_bytes: usize,
-    /// Connections in the database pool.
-    pub pool_size: u32,
+    /// Connections in the database pool; by default 4 on SQLite (readers only: writes
+    /// have a connection of their own, and more readers than cores only thrash SQLite's
+    /// page caches) and 16 on PostgreSQL.
+    pub pool_size: Option<u32>,
     pub sqlite_synchronous: SqliteSynchronous,
     /// Lifetime of admin access tokens, in seconds.
     pub admin_token_ttl_seconds: i64,
@@ -90,7 +92,7 @@ impl Default for Config {
             log_format: LogFormat::Text,
             log_level: "info".into(),
             max_body_bytes: 1024 * 1024,
-            pool_size: 16,
+            pool_size: None,
             sqlite_synchronous: SqliteSynchronous::Normal,
             admin_token_ttl_seconds: 3600,
             key_retirement_grace_seconds: 90 * 24 * 3600,
@@ -153,7 +155,7 @@ impl Config {
             !url.contains('?') && !url.contains('#'),
             "public_url must not carry a query or fragment"
         );
-        anyhow::ensure!(self.pool_size > 0, "pool_size must be at least 1");
+        anyhow::ensure!(self.pool_size != Some(0), "pool_size must be at least 1");
         anyhow::ensure!(
             self.max_body_bytes >= 1024,
             "max_body_bytes must be at least 1024"

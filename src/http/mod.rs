@@ -146,19 +146,22 @@ fn routed_app() -> utoipa_actix_web::UtoipaApp<
     App::new()
         .into_utoipa_app()
         .openapi(ApiDoc::openapi())
+        // actix tries routes in registration order, matching each path pattern in turn;
+        // the wallet-facing routes come first so a wallet's request is matched after a
+        // handful of patterns rather than after every management route.
         .configure(ops::routes)
+        .configure(oid4vci::routes)
         .configure(token::routes)
+        .configure(issuer::routes)
+        .configure(qr::routes)
+        .configure(backend_api::routes)
         .configure(environments::routes)
         .configure(applications::routes)
         .configure(issuer_profile::routes)
-        .configure(issuer::routes)
         .configure(signing_keys::routes)
         .configure(directory::routes)
         .configure(credential_types::routes)
         .configure(user_credentials::routes)
-        .configure(oid4vci::routes)
-        .configure(qr::routes)
-        .configure(backend_api::routes)
         .service(openapi_json)
         .service(docs_page)
 }

@@ -8,6 +8,7 @@
 
 mod master;
 mod software;
+mod verifier;
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -16,6 +17,7 @@ use identity_kit::jose::{Jwk, JwsAlgorithm, Signer};
 
 pub use master::MasterKey;
 pub use software::{SoftwareKey, SoftwareKeyProvider};
+pub use verifier::Verifier;
 
 /// What a key signs. Each purpose has its own active key and is rotated on its own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

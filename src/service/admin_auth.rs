@@ -12,14 +12,14 @@ use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use identity_kit::jose::{CompactJws, DefaultVerifier, JwsAlgorithm, JwsHeader, encode_compact};
+use identity_kit::jose::{CompactJws, JwsAlgorithm, JwsHeader, encode_compact};
 use ring::rand::{SecureRandom, SystemRandom};
 use serde::{Deserialize, Serialize};
 
 use super::applications::roles_of;
 use super::{Ctx, Error, Principal, Result, keyring};
 use crate::domain::application::TokenEndpointAuthMethod;
-use crate::keys::KeyPurpose;
+use crate::keys::{KeyPurpose, Verifier};
 use crate::store::{applications, rows::ApplicationRow};
 
 /// A new client secret: 48 random bytes, base64url (64 characters).
@@ -242,7 +242,7 @@ pub async fn authenticate(ctx: &Ctx, token: &str) -> Result<Principal> {
     let key = keyring::key_by_id(ctx, &claims.env, KeyPurpose::AdminToken, &kid)
         .await?
         .ok_or_else(|| invalid("unknown signing key"))?;
-    jws.verify(&DefaultVerifier, &key.public_jwk)
+    jws.verify(&Verifier, &key.public_jwk)
         .map_err(|_| invalid("bad signature"))?;
     let now = chrono::Utc::now().timestamp();
     if claims.iss != token_issuer(ctx, &claims.env) || claims.aud != api_audience(ctx) {

@@ -275,5 +275,6 @@ pub async fn delete(ctx: &Ctx, principal: &Principal, id: &str) -> Result<()> {
         })
         .await?;
     ctx.keys.forget_environment(id);
+    ctx.caches.forget_environment(id);
     Ok(())
 }

@@ -66,12 +66,17 @@ pub async fn active_signer(
     environment_id: &str,
     purpose: KeyPurpose,
 ) -> Result<Arc<OpenedKey>> {
+    let cache_key = (environment_id.to_string(), purpose.as_str());
+    if let Some(row) = ctx.caches.active_keys.get(&cache_key) {
+        return open_row(ctx, &row);
+    }
     let env = environment_id.to_string();
     let row = ctx
         .store
         .read(move |conn| signing_keys::active(conn, &env, purpose.as_str()).map_err(Error::from))
         .await?
         .ok_or_else(|| anyhow::anyhow!("environment {environment_id} has no active signing key"))?;
+    ctx.caches.active_keys.insert(cache_key, row.clone());
     open_row(ctx, &row)
 }
 
@@ -82,11 +87,23 @@ pub async fn key_by_id(
     purpose: KeyPurpose,
     kid: &str,
 ) -> Result<Option<Arc<OpenedKey>>> {
-    let (env, id) = (environment_id.to_string(), kid.to_string());
-    let row = ctx
-        .store
-        .read(move |conn| signing_keys::get(conn, &env, &id).map_err(Error::from))
-        .await?;
+    let cache_key = (environment_id.to_string(), kid.to_string());
+    let row = match ctx.caches.key_rows.get(&cache_key) {
+        Some(row) => Some(row),
+        None => {
+            let (env, id) = cache_key.clone();
+            let row = ctx
+                .store
+                .read(move |conn| signing_keys::get(conn, &env, &id).map_err(Error::from))
+                .await?;
+            if let Some(row) = &row {
+                ctx.caches.key_rows.insert(cache_key, row.clone());
+            }
+            row
+        }
+    };
+    // Publication is judged at each use: a cached row still stops verifying when its
+    // grace period ends.
     match row {
         Some(row) if row.purpose == purpose.as_str() && is_published(&row) => {
             open_row(ctx, &row).map(Some)
@@ -144,6 +161,7 @@ pub async fn rotate(
             Ok::<_, Error>(())
         })
         .await?;
+    ctx.caches.forget_environment(environment_id);
     Ok(row)
 }
 

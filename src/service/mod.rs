@@ -6,6 +6,7 @@ pub mod admin_auth;
 pub mod applications;
 pub mod backend_api;
 pub mod bootstrap;
+pub mod cache;
 pub mod credential_types;
 pub mod demo;
 pub mod directory;
@@ -35,6 +36,27 @@ pub struct Ctx {
     pub key_provider: Arc<dyn KeyProvider>,
     pub keys: KeyCache,
     pub resolver: Arc<DidResolver>,
+    pub caches: Arc<Caches>,
+}
+
+/// What [`cache`] keeps for the hot paths.
+#[derive(Default)]
+pub struct Caches {
+    /// (environment, purpose) → the active signing key row.
+    pub active_keys: cache::TtlCache<(String, &'static str), crate::store::rows::SigningKeyRow>,
+    /// (environment, key id) → the key row.
+    pub key_rows: cache::TtlCache<(String, String), crate::store::rows::SigningKeyRow>,
+    /// Environments known to exist.
+    pub environments: cache::TtlCache<String, ()>,
+}
+
+impl Caches {
+    /// Forgets everything about `environment_id` (its keys changed or it was deleted).
+    pub fn forget_environment(&self, environment_id: &str) {
+        self.active_keys.forget(|(env, _)| env == environment_id);
+        self.key_rows.forget(|(env, _)| env == environment_id);
+        self.environments.forget(|env| env == environment_id);
+    }
 }
 
 impl Ctx {
@@ -53,6 +75,7 @@ impl Ctx {
             key_provider: Arc::new(SoftwareKeyProvider::new(master.clone())),
             master,
             keys: KeyCache::default(),
+            caches: Arc::default(),
         })
     }
 }

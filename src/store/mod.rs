@@ -4,8 +4,9 @@
 //! once. A small r2d2 manager picks the backend from the URL scheme (the derived
 //! `establish` would try each backend and hide the real connection error). Repositories
 //! are plain functions over `&mut AnyConnection`, one module per aggregate; services
-//! compose them inside [`Store::read`] or [`Store::write`], which run on the blocking
-//! pool so the async executor never waits on the database.
+//! compose them inside [`Store::read`] or [`Store::write`], which run off the async
+//! executor so it never waits on the database: reads on the blocking pool, writes there
+//! too on PostgreSQL and on the writer thread of [`sqlite_writer`] on SQLite.
 //!
 //! Only SQL types both backends share are used: UUIDs, JSON and booleans are stored as
 //! TEXT / INTEGER; timestamps as `TIMESTAMP` in UTC.
@@ -36,9 +37,10 @@ pub mod meta;
 pub mod rows;
 pub mod schema;
 pub mod signing_keys;
+mod sqlite_writer;
 pub mod user_credentials;
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
@@ -47,6 +49,7 @@ use diesel::r2d2::{ManageConnection, Pool, PooledConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 use crate::config::SqliteSynchronous;
+use sqlite_writer::SqliteWriter;
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
@@ -127,9 +130,14 @@ impl ManageConnection for ConnectionManager {
                 };
                 // WAL lets readers run beside the single writer; foreign keys are off by
                 // default in SQLite and the cascades depend on them.
+                //
+                // Checkpoints normally run on the store's checkpointer thread; a commit
+                // checkpoints by itself only when the WAL has grown past
+                // `WAL_AUTOCHECKPOINT_PAGES` (the checkpointer fell behind).
                 conn.batch_execute(&format!(
                     "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
-                     PRAGMA synchronous = {synchronous}; PRAGMA foreign_keys = ON;"
+                     PRAGMA synchronous = {synchronous}; PRAGMA foreign_keys = ON; \
+                     PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT_PAGES};"
                 ))
                 .map_err(diesel::r2d2::Error::QueryError)?;
                 Ok(AnyConnection::Sqlite(conn))
@@ -151,17 +159,20 @@ impl ManageConnection for ConnectionManager {
     }
 }
 
-/// The database: a pool plus, for SQLite, the in-process writer lock.
+/// The database: a pool for reads (and, on PostgreSQL, writes) plus, for SQLite, the
+/// writer thread.
 #[derive(Clone)]
 pub struct Store {
     pool: Pool<ConnectionManager>,
     kind: DatabaseKind,
-    /// SQLite has one writer at a time. Taking this lock before `BEGIN` means a
-    /// transaction that reads and then writes never has to upgrade its lock while
-    /// another writer of this process holds it (which fails at once with
-    /// `SQLITE_BUSY` in WAL mode instead of waiting).
-    sqlite_writer: Arc<Mutex<()>>,
+    /// SQLite: all writes go through it; its threads end with the last clone.
+    sqlite_writer: Option<Arc<SqliteWriter>>,
 }
+
+/// A commit that finds this many pages in the WAL checkpoints itself (16 MiB at 4 KiB
+/// pages; SQLite's default is 1000); normally the checkpointer thread of
+/// [`sqlite_writer`] has done it long before.
+const WAL_AUTOCHECKPOINT_PAGES: u32 = 4096;
 
 pub type Conn = PooledConnection<ConnectionManager>;
 
@@ -170,6 +181,7 @@ impl Store {
     pub fn open(url: &str, pool_size: u32, synchronous: SqliteSynchronous) -> anyhow::Result<Self> {
         let manager = ConnectionManager::new(url, synchronous);
         let kind = manager.kind.clone();
+        let writer_manager = manager.clone();
         let pool = Pool::builder()
             .max_size(pool_size)
             .min_idle(Some(1))
@@ -177,10 +189,15 @@ impl Store {
             .test_on_check_out(false)
             .build(manager)
             .map_err(|err| anyhow::anyhow!("cannot open the database: {err}"))?;
+        // The pool has made its first connection, so a SQLite file exists in WAL mode.
+        let sqlite_writer = match &kind {
+            DatabaseKind::Sqlite(_) => Some(Arc::new(SqliteWriter::start(writer_manager)?)),
+            DatabaseKind::Postgres => None,
+        };
         Ok(Self {
             pool,
             kind,
-            sqlite_writer: Arc::new(Mutex::new(())),
+            sqlite_writer,
         })
     }
 
@@ -224,6 +241,7 @@ impl Store {
         E: From<StoreError> + Send + 'static,
     {
         let pool = self.pool.clone();
+        tracing::trace!(target: "vouch::store", "read");
         tokio::task::spawn_blocking(move || {
             let mut conn = pool.get().map_err(StoreError::from)?;
             let conn: &mut AnyConnection = &mut conn;
@@ -233,26 +251,22 @@ impl Store {
         .map_err(|e| StoreError::Task(e.to_string()))?
     }
 
-    /// Runs `f` inside one transaction on the blocking pool: all of it commits, or none.
+    /// Runs `f` inside one transaction: all of it commits, or none. SQLite: on the writer
+    /// thread, grouped with the transactions queued beside it; PostgreSQL: on a pooled
+    /// connection on the blocking pool.
     pub async fn write<T, E, F>(&self, f: F) -> Result<T, E>
     where
         F: FnOnce(&mut AnyConnection) -> Result<T, E> + Send + 'static,
         T: Send + 'static,
         E: From<StoreError> + From<diesel::result::Error> + Send + 'static,
     {
+        tracing::trace!(target: "vouch::store", "write");
+        if let Some(writer) = &self.sqlite_writer {
+            return writer.write(f).await;
+        }
         let pool = self.pool.clone();
-        let lock = self.sqlite_writer.clone();
-        let is_sqlite = !self.is_postgres();
         tokio::task::spawn_blocking(move || {
             let mut conn = pool.get().map_err(StoreError::from)?;
-            let _guard = if is_sqlite {
-                Some(
-                    lock.lock()
-                        .unwrap_or_else(std::sync::PoisonError::into_inner),
-                )
-            } else {
-                None
-            };
             let conn: &mut AnyConnection = &mut conn;
             conn.transaction(f)
         })

@@ -220,7 +220,7 @@ pub fn test_config(backend: Backend, dir: &TempDir, pg: Option<&PgSchema>, port:
         master_key_file: Some(dir.0.join("master.key")),
         log_level: "warn".into(),
         max_body_bytes: 64 * 1024,
-        pool_size: 4,
+        pool_size: Some(4),
         bootstrap_environment_id: Some(uuid::Uuid::new_v4().to_string()),
         bootstrap_client_id: Some(uuid::Uuid::new_v4().to_string()),
         bootstrap_client_secret: Some(BOOTSTRAP_SECRET.into()),

@@ -10,8 +10,8 @@
 
 use std::collections::HashSet;
 
+use crate::keys::Verifier;
 use chrono::{Duration, Utc};
-use identity_kit::jose::DefaultVerifier;
 use serde_json::{Map, Value, json};
 
 use super::{ProtocolError, events, secrets};
@@ -69,11 +69,14 @@ pub fn fresh_nonce(ctx: &Ctx, env: &str) -> String {
 /// The nonce endpoint.
 pub async fn nonce(ctx: &Ctx, env: &str) -> Result<Value, ProtocolError> {
     let env_id = env.to_string();
-    let exists = ctx
-        .store
-        .read(move |conn| environments::exists(conn, &env_id).map_err(Error::from))
-        .await?;
-    if !exists {
+    let exists = ctx.caches.environments.get(&env_id).is_some()
+        || ctx
+            .store
+            .read(move |conn| environments::exists(conn, &env_id).map_err(Error::from))
+            .await?;
+    if exists {
+        ctx.caches.environments.insert(env.to_string(), ());
+    } else {
         return Err(ProtocolError::new(
             404,
             "invalid_request",
@@ -207,7 +210,7 @@ async fn check_proofs(
                 (jwk, Some(url.split('#').next().unwrap_or(url).to_string()))
             }
         };
-        inspected.jws.verify(&DefaultVerifier, &jwk).map_err(|_| {
+        inspected.jws.verify(&Verifier, &jwk).map_err(|_| {
             ProtocolError::bad(
                 "invalid_proof",
                 format!("{at}the proof signature does not verify with its key"),
