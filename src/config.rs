@@ -69,6 +69,8 @@ pub struct Config {
     pub refresh_token_ttl_seconds: i64,
     /// Lifetime of a `c_nonce`, in seconds.
     pub nonce_ttl_seconds: i64,
+    /// Validity of an issued credential whose user credential has no `expiresAt`.
+    pub credential_validity_seconds: i64,
     /// Wrong transaction codes an offer survives; the next one kills it.
     pub tx_code_max_attempts: i32,
     /// Lets the DID resolver fetch `did:web` documents from loopback addresses over plain
@@ -101,6 +103,7 @@ impl Default for Config {
             access_token_ttl_seconds: 300,
             refresh_token_ttl_seconds: 30 * 24 * 3600,
             nonce_ttl_seconds: 300,
+            credential_validity_seconds: 365 * 24 * 3600,
             tx_code_max_attempts: 5,
             bootstrap_environment_id: None,
             bootstrap_client_id: None,
@@ -169,6 +172,10 @@ impl Config {
             ("access_token_ttl_seconds", self.access_token_ttl_seconds),
             ("refresh_token_ttl_seconds", self.refresh_token_ttl_seconds),
             ("nonce_ttl_seconds", self.nonce_ttl_seconds),
+            (
+                "credential_validity_seconds",
+                self.credential_validity_seconds,
+            ),
         ] {
             anyhow::ensure!(value > 0, "{name} must be positive");
         }

@@ -11,7 +11,10 @@ use crate::common::{Resp, TestServer};
 use crate::credential_types::managed_type;
 use crate::wallet::{HolderKey, Offer, header, payload};
 
-backend_tests!(vci_1_3_to_1_8_pre_authorized_flow_issues_a_holder_bound_sd_jwt_vc,);
+backend_tests!(
+    vci_1_3_to_1_8_pre_authorized_flow_issues_a_holder_bound_sd_jwt_vc,
+    vci_2_both_formats_expire_when_the_user_credential_does,
+);
 
 /// A MANAGED type (with `issuance` settings merged in), a user and a PENDING credential.
 pub struct Issued {
@@ -104,6 +107,11 @@ async fn vci_1_3_to_1_8_pre_authorized_flow_issues_a_holder_bound_sd_jwt_vc(s: T
         s.url(&format!("/{}/types/{}", s.admin.env, x.type_id))
     );
     assert!(claims["iat"].is_i64());
+    // no expiresAt on the user credential: the default validity of one year
+    assert_eq!(
+        claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(),
+        365 * 24 * 3600
+    );
     // the issuer signature verifies with the key the jwt-vc-issuer metadata publishes
     let metadata = s
         .get_as("", &format!("/.well-known/jwt-vc-issuer/{}", s.admin.env))
@@ -159,4 +167,68 @@ async fn vci_1_3_to_1_8_pre_authorized_flow_issues_a_holder_bound_sd_jwt_vc(s: T
 /// The claims of an SD-JWT VC with its disclosures applied.
 pub fn vc_claims(vc: &SdJwtVc) -> Value {
     serde_json::to_value(vc.claims()).unwrap()
+}
+
+async fn vci_2_both_formats_expire_when_the_user_credential_does(s: TestServer) {
+    let type_id = s
+        .post(&s.env_path("/credentialTypes"), managed_type("Expiring"))
+        .await
+        .expect(201)
+        .id();
+    let user_id = s
+        .post(&s.env_path("/users"), json!({"username": "expiring"}))
+        .await
+        .expect(201)
+        .id();
+    let expires_at = chrono::Utc::now() + chrono::Duration::days(3);
+    let expires_at = expires_at.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let credential = s
+        .post(
+            &s.env_path(&format!("/users/{user_id}/credentials")),
+            json!({"credentialType": {"id": type_id}, "data": {"Policy ID": "X"}, "expiresAt": expires_at}),
+        )
+        .await
+        .expect(201);
+    let expected = chrono::DateTime::parse_from_rfc3339(&expires_at)
+        .unwrap()
+        .timestamp();
+    let offer = Offer::fetch(&s, &credential.str("/_links/credentialOfferUri/href")).await;
+    let access = offer.token(&s, None).await.expect(200).str("/access_token");
+    for configuration in &offer.configurations {
+        let nonce = offer.nonce(&s).await;
+        let proof = HolderKey::es256()
+            .proof(&offer.issuer, Some(&nonce), false)
+            .await;
+        let issued = offer
+            .credential(
+                &s,
+                &access,
+                &json!({"credential_configuration_id": configuration, "proofs": {"jwt": [proof]}}),
+            )
+            .await
+            .expect(200)
+            .str("/credentials/0/credential");
+        let jwt = issued.split('~').next().unwrap();
+        assert_eq!(
+            payload(jwt)["exp"].as_i64(),
+            Some(expected),
+            "{configuration}"
+        );
+    }
+    let provisioned = s
+        .get(&format!(
+            "{}/provisionedCredentials",
+            s.link(&credential, "self")
+        ))
+        .await
+        .expect(200);
+    let provisioned = provisioned.json["_embedded"]["provisionedCredentials"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(provisioned.len(), 2);
+    for p in provisioned {
+        let at = chrono::DateTime::parse_from_rfc3339(p["expiresAt"].as_str().unwrap()).unwrap();
+        assert_eq!(at.timestamp(), expected);
+    }
 }

@@ -10,14 +10,13 @@
 
 use std::collections::HashSet;
 
-use crate::keys::Verifier;
 use chrono::{Duration, Utc};
 use serde_json::{Map, Value, json};
 
 use super::{ProtocolError, events, secrets};
 use crate::domain::time;
 use crate::domain::user_credential::CredentialStatus;
-use crate::keys::{KeyPurpose, OpenedKey};
+use crate::keys::{KeyPurpose, OpenedKey, Verifier};
 use crate::protocol::did::resolver::KeyUse;
 use crate::protocol::did::{environment_did_web, jwk_did};
 use crate::protocol::formats::{self, Holder, Issuance};
@@ -282,10 +281,17 @@ async fn sign(
     grant: &Grant,
     format: Format,
     holders: &[Holder],
-) -> Result<Vec<(Holder, String)>, ProtocolError> {
+) -> Result<(Vec<(Holder, String)>, chrono::NaiveDateTime), ProtocolError> {
     let env = &grant.offer.environment_id;
     let (key, issuer, kid) = signing_identity(ctx, env, format).await?;
     let now = Utc::now();
+    // A credential without its own end still gets one: verifiers and wallets expect
+    // `exp`, and a bounded life limits what a leaked credential is worth.
+    let expires_at = grant
+        .credential
+        .expires_at
+        .map(|t| t.and_utc())
+        .unwrap_or(now + Duration::seconds(ctx.config.credential_validity_seconds));
     let mut claims: Map<String, Value> =
         serde_json::from_str(&grant.credential.data).map_err(|e| Error::Internal(e.into()))?;
     for field in grant.credential_type.definition.fields() {
@@ -302,7 +308,7 @@ async fn sign(
         kid: &kid,
         claims: &claims,
         issued_at: now,
-        expires_at: grant.credential.expires_at.map(|t| t.and_utc()),
+        expires_at: Some(expires_at),
     };
     let def = &grant.credential_type.definition;
     let type_id = &grant.credential_type.row.id;
@@ -330,7 +336,7 @@ async fn sign(
         })?;
         out.push((holder.clone(), credential));
     }
-    Ok(out)
+    Ok((out, expires_at.naive_utc()))
 }
 
 fn provisioned_row(
@@ -340,6 +346,7 @@ fn provisioned_row(
     holder: &Holder,
     credential: &str,
     notification: &str,
+    expires_at: chrono::NaiveDateTime,
 ) -> ProvisionedCredentialRow {
     let now = time::now();
     let holder_id = holder.subject_id().unwrap_or_default();
@@ -359,7 +366,7 @@ fn provisioned_row(
         status_list_uri: None,
         status_list_index: None,
         wallet_actions: "[]".into(),
-        expires_at: grant.credential.expires_at,
+        expires_at: Some(expires_at),
         created_at: now,
         updated_at: now,
         notification_id: Some(notification.to_string()),
@@ -373,7 +380,7 @@ fn record_issued(
     grant: &Grant,
     config: &str,
     format: Format,
-    signed: &[(Holder, String)],
+    (signed, expires_at): &(Vec<(Holder, String)>, chrono::NaiveDateTime),
     nonces: &[(String, chrono::NaiveDateTime)],
     notification: &str,
 ) -> Result<Result<(), ProtocolError>, Error> {
@@ -405,7 +412,15 @@ fn record_issued(
     for (holder, credential) in signed {
         user_credentials::insert_provisioned(
             conn,
-            &provisioned_row(grant, config, format, holder, credential, notification),
+            &provisioned_row(
+                grant,
+                config,
+                format,
+                holder,
+                credential,
+                notification,
+                *expires_at,
+            ),
         )?;
     }
     events::record(
@@ -534,7 +549,7 @@ async fn issue_for(
         .await??;
     Ok(CredentialResponse {
         status: 200,
-        body: success_body(ctx, env, &signed, &notification, request.draft13),
+        body: success_body(ctx, env, &signed.0, &notification, request.draft13),
     })
 }
 
@@ -701,7 +716,7 @@ async fn deliver(
         .await??;
     Ok(CredentialResponse {
         status: 200,
-        body: success_body(ctx, env, &signed, &notification, false),
+        body: success_body(ctx, env, &signed.0, &notification, false),
     })
 }
 
