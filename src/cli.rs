@@ -36,6 +36,11 @@ pub enum Command {
 pub enum BenchCommand {
     /// Complete OpenID4VCI pre-authorized flows (offer, token, nonce, proof, credential).
     Issue(crate::bench::issue::IssueArgs),
+    /// Serving a large status list from the cache, and flipping one entry then signing it
+    /// again (in-process, on a scratch SQLite database).
+    Status(crate::bench::status::StatusArgs),
+    /// Status list index allocations against the configured database, from this process.
+    StatusAllocate(crate::bench::status::AllocateArgs),
 }
 
 #[derive(Debug, Args, Default)]
@@ -108,6 +113,12 @@ pub fn main() -> ExitCode {
         Command::Migrate(_) => runtime.block_on(crate::app::migrate(config)),
         Command::Bench(BenchCommand::Issue(args)) => {
             runtime.block_on(crate::bench::issue::run(args))
+        }
+        Command::Bench(BenchCommand::Status(args)) => {
+            runtime.block_on(crate::bench::status::run(args))
+        }
+        Command::Bench(BenchCommand::StatusAllocate(args)) => {
+            runtime.block_on(crate::bench::status::allocate(config, args))
         }
     };
     match result {

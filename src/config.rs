@@ -71,6 +71,11 @@ pub struct Config {
     pub nonce_ttl_seconds: i64,
     /// Validity of an issued credential whose user credential has no `expiresAt`.
     pub credential_validity_seconds: i64,
+    /// Entries per status list (at least 131,072, the Bitstring Status List minimum).
+    pub status_list_size: u64,
+    /// How long verifiers may cache a status list (`ttl`, `Cache-Control: max-age`): a
+    /// revocation reaches a verifier that caches within this many seconds.
+    pub status_list_ttl_seconds: u64,
     /// Wrong transaction codes an offer survives; the next one kills it.
     pub tx_code_max_attempts: i32,
     /// Lets the DID resolver fetch `did:web` documents from loopback addresses over plain
@@ -104,6 +109,8 @@ impl Default for Config {
             refresh_token_ttl_seconds: 30 * 24 * 3600,
             nonce_ttl_seconds: 300,
             credential_validity_seconds: 365 * 24 * 3600,
+            status_list_size: 131_072,
+            status_list_ttl_seconds: 60,
             tx_code_max_attempts: 5,
             bootstrap_environment_id: None,
             bootstrap_client_id: None,
@@ -179,6 +186,14 @@ impl Config {
         ] {
             anyhow::ensure!(value > 0, "{name} must be positive");
         }
+        anyhow::ensure!(
+            (131_072..=16_777_216).contains(&self.status_list_size),
+            "status_list_size must be between 131072 and 16777216"
+        );
+        anyhow::ensure!(
+            (1..=86_400).contains(&self.status_list_ttl_seconds),
+            "status_list_ttl_seconds must be between 1 and 86400"
+        );
         anyhow::ensure!(
             self.tx_code_max_attempts > 0,
             "tx_code_max_attempts must be positive"

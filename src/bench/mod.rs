@@ -1,7 +1,9 @@
 //! `vouch bench`: load generators that drive a running vouch over HTTP the way clients
-//! do, and print throughput and latency. Speed is measured here, never asserted in tests.
+//! do (or, for status lists, the service in-process), and print throughput and latency.
+//! Speed is measured here, never asserted in tests.
 
 pub mod issue;
+pub mod status;
 
 /// Percentile `p` (0–100) of sorted durations, in milliseconds.
 pub fn percentile(sorted: &[std::time::Duration], p: f64) -> f64 {

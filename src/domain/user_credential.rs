@@ -2,14 +2,15 @@
 //! lifecycle.
 //!
 //! ```text
-//!  create ──► PENDING ──(delivered to a wallet)──► ISSUED
-//!               │  ▲                                 │
-//!               │  └─────────── update ──────────────┤   (an update re-issues)
-//!               ├──► REVOKED ◄──────── revoke ───────┤
-//!               └──► EXPIRED ◄──── expiresAt ────────┘
+//!  create ──► PENDING ──(delivered to a wallet)──► ISSUED ◄──reinstate── SUSPENDED
+//!               │  ▲                                 │  ──suspend──────►    │
+//!               │  └─────────── update ──────────────┤◄───── update ───────┤
+//!               ├──► REVOKED ◄──────── revoke ───────┤◄───── revoke ───────┤
+//!               └──► EXPIRED ◄──── expiresAt ────────┘◄──── expiresAt ─────┘
 //! ```
 //! REVOKED and EXPIRED are final: such a credential can be neither updated nor revoked
-//! again (409).
+//! again (409). SUSPENDED (a vouch extension) is ISSUED put on hold: its status list
+//! entries read SUSPENDED until it is reinstated.
 
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -25,6 +26,7 @@ pub const MAX_VALUE_LEN: usize = 4096;
 pub enum CredentialStatus {
     Pending,
     Issued,
+    Suspended,
     Revoked,
     Expired,
 }
@@ -34,15 +36,22 @@ impl CredentialStatus {
         match self {
             Self::Pending => "PENDING",
             Self::Issued => "ISSUED",
+            Self::Suspended => "SUSPENDED",
             Self::Revoked => "REVOKED",
             Self::Expired => "EXPIRED",
         }
     }
 
     pub fn parse(text: &str) -> Option<Self> {
-        [Self::Pending, Self::Issued, Self::Revoked, Self::Expired]
-            .into_iter()
-            .find(|s| s.as_str() == text)
+        [
+            Self::Pending,
+            Self::Issued,
+            Self::Suspended,
+            Self::Revoked,
+            Self::Expired,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == text)
     }
 
     pub fn is_final(self) -> bool {
@@ -63,6 +72,27 @@ impl CredentialStatus {
     pub fn refuse_revoke(self) -> Option<String> {
         self.is_final()
             .then(|| format!("The user credential is already {}.", self.as_str()))
+    }
+
+    /// Why `suspend` is refused in this status, if it is: only an ISSUED credential has
+    /// something in a wallet to put on hold.
+    pub fn refuse_suspend(self) -> Option<String> {
+        (self != Self::Issued).then(|| {
+            format!(
+                "The user credential is {}; only an ISSUED credential can be suspended.",
+                self.as_str()
+            )
+        })
+    }
+
+    /// Why `reinstate` is refused in this status, if it is.
+    pub fn refuse_reinstate(self) -> Option<String> {
+        (self != Self::Suspended).then(|| {
+            format!(
+                "The user credential is {}; only a SUSPENDED credential can be reinstated.",
+                self.as_str()
+            )
+        })
     }
 }
 

@@ -20,6 +20,7 @@ pub mod ops;
 pub mod qr;
 pub mod resources;
 pub mod signing_keys;
+pub mod status;
 pub mod token;
 pub mod user_credentials;
 
@@ -154,6 +155,7 @@ fn routed_app() -> utoipa_actix_web::UtoipaApp<
         .configure(token::routes)
         .configure(issuer::routes)
         .configure(qr::routes)
+        .configure(status::routes)
         .configure(backend_api::routes)
         .configure(environments::routes)
         .configure(applications::routes)

@@ -20,6 +20,10 @@ use crate::store::rows::ProvisionedCredentialRow;
 /// PingOne selects revocation by this content type on `POST …/credentials/{id}`.
 pub const REVOKE_CONTENT_TYPE: &str =
     "application/vnd.pingidentity.validations.revokecredential+json";
+/// Suspends a user credential (vouch extension).
+pub const SUSPEND_CONTENT_TYPE: &str = "application/vnd.vouch.suspendcredential+json";
+/// Reinstates a suspended user credential (vouch extension).
+pub const REINSTATE_CONTENT_TYPE: &str = "application/vnd.vouch.reinstatecredential+json";
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -180,6 +184,12 @@ pub struct ProvisionedCredentialResource {
     /// `[{type, occurredAt}]`: CREDENTIAL_ACCEPTED, CREDENTIAL_REJECTED, CREDENTIAL_REVOKED, CREDENTIAL_DELETED.
     #[schema(value_type = Vec<Object>)]
     pub wallet_actions: Value,
+    /// Where verifiers read its status (vouch extension): `{uri, index}` for a Token
+    /// Status List; for the Bitstring Status List pair also `revocation` and `suspension`,
+    /// the two list credentials.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub status_list: Option<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<String>,
     pub created_at: String,
@@ -194,6 +204,17 @@ impl ProvisionedCredentialResource {
             credential: IdRef::new(&row.user_credential_id),
             user: IdRef::new(&row.user_id),
             digital_wallet: row.digital_wallet_id.as_deref().map(IdRef::new),
+            status_list: row.status_list_uri.as_ref().zip(row.status_list_index).map(
+                |(uri, index)| {
+                    if row.format == "jwt_vc_json" {
+                        json!({"uri": uri, "index": index,
+                            "revocation": format!("{uri}/revocation"),
+                            "suspension": format!("{uri}/suspension")})
+                    } else {
+                        json!({"uri": uri, "index": index})
+                    }
+                },
+            ),
             expires_at: row.expires_at.as_ref().map(iso),
             created_at: iso(&row.created_at),
             updated_at: iso(&row.updated_at),
@@ -327,9 +348,12 @@ async fn update_credential(
     Ok(HttpResponse::Ok().json(UserCredentialResource::new(&ctx, view)))
 }
 
-/// Revokes the credential. PingOne selects this action with
-/// `Content-Type: application/vnd.pingidentity.validations.revokeCredential+json`; the
-/// body is ignored. A REVOKED or EXPIRED credential gets 409.
+/// Revokes, suspends or reinstates the credential, as the `Content-Type` says (the body
+/// is ignored). PingOne's `application/vnd.pingidentity.validations.revokeCredential+json`
+/// revokes; vouch adds `application/vnd.vouch.suspendCredential+json` (an ISSUED
+/// credential's status list entries read SUSPENDED) and
+/// `application/vnd.vouch.reinstateCredential+json` (a SUSPENDED one's read VALID again).
+/// A transition the credential's status does not allow gets 409.
 #[utoipa::path(
     tag = "user credentials",
     params(("environmentId" = String, Path), ("userId" = String, Path), ("credentialId" = String, Path)),
@@ -351,16 +375,27 @@ async fn revoke_credential(
     path: Path<(String, String, String)>,
     mut payload: Payload,
 ) -> ApiResult<HttpResponse> {
-    if media_type(&req).as_deref() != Some(REVOKE_CONTENT_TYPE) {
+    let media = media_type(&req);
+    if !matches!(
+        media.as_deref(),
+        Some(REVOKE_CONTENT_TYPE | SUSPEND_CONTENT_TYPE | REINSTATE_CONTENT_TYPE)
+    ) {
         return Err(ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "UNSUPPORTED_MEDIA_TYPE",
-            "POST on a user credential revokes it and needs Content-Type: \
-             application/vnd.pingidentity.validations.revokeCredential+json.",
+            "POST on a user credential needs Content-Type \
+                 application/vnd.pingidentity.validations.revokeCredential+json (revoke), \
+                 application/vnd.vouch.suspendCredential+json (suspend) or \
+                 application/vnd.vouch.reinstateCredential+json (reinstate).",
         ));
     }
     read_body(&req, &mut payload, ctx.config.max_body_bytes).await?;
-    let view = user_credentials::revoke(&ctx, &admin.environment_id, &path.1, &path.2).await?;
+    let (env, user, id) = (&admin.environment_id, &path.1, &path.2);
+    let view = match media.as_deref() {
+        Some(SUSPEND_CONTENT_TYPE) => user_credentials::suspend(&ctx, env, user, id).await?,
+        Some(REINSTATE_CONTENT_TYPE) => user_credentials::reinstate(&ctx, env, user, id).await?,
+        _ => user_credentials::revoke(&ctx, env, user, id).await?,
+    };
     Ok(HttpResponse::Ok().json(UserCredentialResource::new(&ctx, view)))
 }
 
@@ -701,8 +736,41 @@ async fn decide_deferred(
     Ok(HttpResponse::Ok().json(DeferredRequestResource::new(row)))
 }
 
+/// Answer of a bulk revocation.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Revocations {
+    /// Credentials revoked by this call (those already REVOKED or EXPIRED not counted).
+    pub revoked: usize,
+}
+
+/// Revokes, in one transaction, every credential of one user (`{"user": {"id"}}`) or of
+/// one credential type (`{"credentialType": {"id"}}`): each is REVOKED, its offers
+/// withdrawn and its status list entries set (vouch extension).
+#[utoipa::path(
+    tag = "user credentials",
+    params(("environmentId" = String, Path)),
+    request_body = user_credentials::RevocationSelector,
+    responses(
+        (status = 200, body = Revocations),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody, description = "No such user or credential type"),
+        (status = 415, body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/v1/environments/{environmentId}/credentialRevocations")]
+async fn revoke_all(
+    ctx: Data<Ctx>,
+    admin: EnvAdmin,
+    body: Json<user_credentials::RevocationSelector>,
+) -> ApiResult<HttpResponse> {
+    let revoked = user_credentials::revoke_all(&ctx, &admin.environment_id, body.0).await?;
+    Ok(HttpResponse::Ok().json(Revocations { revoked }))
+}
+
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(renew_offer)
+        .service(revoke_all)
         .service(list_events)
         .service(list_deferred)
         .service(decide_deferred);

@@ -7,3 +7,4 @@ pub mod formats;
 pub mod oid4vci;
 pub mod qr;
 pub mod sd_jwt_vc;
+pub mod status;

@@ -55,7 +55,7 @@ pub struct IssueResponse {
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct IssueStatus {
     /// `issue_request_created` → `offer_retrieved` → `credential_issued`, or `expired`,
-    /// `failed` (the offer was closed after wrong transaction codes), `revoked`.
+    /// `failed` (the offer was closed after wrong transaction codes), `revoked`, `suspended` (vouch extension).
     pub status: String,
     pub correlation_id: String,
     /// Pass to `POST /api/v2/credential/revoke/{revocation_uuid}`.
@@ -327,6 +327,7 @@ pub async fn status(ctx: &Ctx, env: &str, correlation_id: &str) -> Result<IssueS
             let now = time::now();
             let status = match user_credentials::effective_status(&credential, now) {
                 CredentialStatus::Issued => "credential_issued",
+                CredentialStatus::Suspended => "suspended",
                 CredentialStatus::Revoked => "revoked",
                 CredentialStatus::Expired => "expired",
                 CredentialStatus::Pending => match offer {

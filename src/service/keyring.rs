@@ -9,6 +9,9 @@ use identity_kit::jose::{Jwk, JwsAlgorithm};
 use super::{Ctx, Error, Result};
 use crate::domain::time;
 use crate::keys::{KeyPurpose, OpenedKey};
+use crate::protocol::did::{environment_did_web, jwk_did};
+use crate::protocol::oid4vci::configurations::Format;
+use crate::protocol::oid4vci::metadata::IssuerEndpoints;
 use crate::store::{AnyConnection, rows::SigningKeyRow, signing_keys};
 
 /// Generates a key for `env` through the key provider; the caller inserts the row in
@@ -189,4 +192,33 @@ pub async fn credential_keys(ctx: &Ctx, environment_id: &str) -> Result<Vec<Jwk>
             published_keys(conn, &env, KeyPurpose::Credential)
         })
         .await
+}
+
+/// The key and issuer identifiers a credential of `format` (and the status list that
+/// serves it) is signed under: for SD-JWT VCs the issuer URL, with the key thumbprint as
+/// `kid` (found through `/.well-known/jwt-vc-issuer`); for W3C credentials the
+/// environment's did:web and a DID URL of the key (did:jwk when the public URL names an
+/// IP address, which did:web cannot).
+pub async fn signing_identity(
+    ctx: &Ctx,
+    env: &str,
+    format: Format,
+) -> Result<(Arc<OpenedKey>, String, String)> {
+    let key = active_signer(ctx, env, KeyPurpose::Credential).await?;
+    Ok(match format {
+        Format::SdJwt => {
+            let kid = key.kid.clone();
+            (key, IssuerEndpoints::new(&ctx.public_url, env).issuer, kid)
+        }
+        Format::JwtVc => {
+            let (did, kid) = match environment_did_web(&ctx.public_url, env) {
+                Ok(did) => (did.to_string(), format!("{did}#{}", key.kid)),
+                Err(_) => {
+                    let did = jwk_did(&key.public_jwk).map_err(|e| anyhow::anyhow!(e))?;
+                    (did.to_string(), format!("{did}#0"))
+                }
+            };
+            (key, did, kid)
+        }
+    })
 }

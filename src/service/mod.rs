@@ -14,6 +14,7 @@ pub mod environments;
 pub mod issuer_profile;
 pub mod keyring;
 pub mod oid4vci;
+pub mod status;
 pub mod user_credentials;
 
 use std::sync::Arc;
@@ -37,6 +38,8 @@ pub struct Ctx {
     pub keys: KeyCache,
     pub resolver: Arc<DidResolver>,
     pub caches: Arc<Caches>,
+    /// Signed status lists, by list and status version.
+    pub status_lists: Arc<status::ListCache>,
 }
 
 /// What [`cache`] keeps for the hot paths.
@@ -76,6 +79,7 @@ impl Ctx {
             master,
             keys: KeyCache::default(),
             caches: Arc::default(),
+            status_lists: Arc::default(),
         })
     }
 }

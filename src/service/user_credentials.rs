@@ -261,7 +261,7 @@ pub async fn update(
             let user_doc = user_document(conn, &env, &user)?;
             let data = build_data(&credential_type.definition, input.data.as_ref(), &user_doc)?;
             let now = time::now();
-            if status == CredentialStatus::Issued {
+            if matches!(status, CredentialStatus::Issued | CredentialStatus::Suspended) {
                 repo::revoke_provisioned(conn, &current.id, now)?;
             }
             let row = UserCredentialRow {
@@ -306,6 +306,106 @@ pub async fn revoke(ctx: &Ctx, env: &str, user: &str, id: &str) -> Result<UserCr
                 return Err(Error::conflict(reason));
             }
             let row = revoke_row(conn, current, time::now())?;
+            view(conn, row)
+        })
+        .await
+}
+
+/// Whose credentials a bulk revocation ends: exactly one of the two.
+#[derive(Debug, Default, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RevocationSelector {
+    /// Every credential of this user.
+    pub user: Option<crate::domain::directory::IdRef>,
+    /// Every credential of this credential type.
+    pub credential_type: Option<crate::domain::directory::IdRef>,
+}
+
+/// Revokes every credential that is not already REVOKED or EXPIRED of one user or of one
+/// credential type, in one transaction; returns how many it revoked.
+pub async fn revoke_all(ctx: &Ctx, env: &str, selector: RevocationSelector) -> Result<usize> {
+    let id = |r: &Option<crate::domain::directory::IdRef>| r.as_ref().and_then(|r| r.id.clone());
+    let (user, credential_type) = (id(&selector.user), id(&selector.credential_type));
+    if user.is_some() == credential_type.is_some() {
+        let message = "give exactly one of user.id and credentialType.id";
+        return Err(Error::Invalid(vec![FieldError::invalid(
+            if user.is_some() {
+                "credentialType.id"
+            } else {
+                "user.id"
+            },
+            message,
+        )]));
+    }
+    let env = env.to_string();
+    ctx.store
+        .write(move |conn| {
+            let rows = match (&user, &credential_type) {
+                (Some(user), _) => {
+                    directory::get_user(conn, &env, user)?
+                        .ok_or_else(|| Error::not_found("User"))?;
+                    repo::all_for_user(conn, &env, user)?
+                }
+                (_, Some(type_id)) => {
+                    type_in(conn, &env, type_id)?;
+                    repo::all_of_type(conn, type_id)?
+                }
+                (None, None) => Vec::new(),
+            };
+            let now = time::now();
+            let mut revoked = 0;
+            for row in rows {
+                if effective_status(&row, now).refuse_revoke().is_none() {
+                    revoke_row(conn, row, now)?;
+                    revoked += 1;
+                }
+            }
+            Ok(revoked)
+        })
+        .await
+}
+
+/// Puts an ISSUED credential on hold: its status list entries read SUSPENDED (vouch
+/// extension: `POST …/credentials/{id}` with `application/vnd.vouch.suspendCredential+json`).
+pub async fn suspend(ctx: &Ctx, env: &str, user: &str, id: &str) -> Result<UserCredentialView> {
+    hold(ctx, env, user, id, true).await
+}
+
+/// Takes a SUSPENDED credential off hold: its entries read VALID again.
+pub async fn reinstate(ctx: &Ctx, env: &str, user: &str, id: &str) -> Result<UserCredentialView> {
+    hold(ctx, env, user, id, false).await
+}
+
+async fn hold(
+    ctx: &Ctx,
+    env: &str,
+    user: &str,
+    id: &str,
+    suspend: bool,
+) -> Result<UserCredentialView> {
+    let (env, user, id) = (env.to_string(), user.to_string(), id.to_string());
+    ctx.store
+        .write(move |conn| {
+            let mut row = credential_in(conn, &env, &user, &id)?;
+            let now = time::now();
+            let status = effective_status(&row, now);
+            let refusal = if suspend {
+                status.refuse_suspend()
+            } else {
+                status.refuse_reinstate()
+            };
+            if let Some(reason) = refusal {
+                return Err(Error::conflict(reason));
+            }
+            let (from, to, next) = if suspend {
+                (("ACTIVE", 0), ("SUSPENDED", 2), CredentialStatus::Suspended)
+            } else {
+                (("SUSPENDED", 2), ("ACTIVE", 0), CredentialStatus::Issued)
+            };
+            repo::move_provisioned(conn, &row.id, from, to, now)?;
+            row.status = next.as_str().into();
+            row.updated_at = now;
+            repo::update(conn, &row)?;
             view(conn, row)
         })
         .await

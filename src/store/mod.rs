@@ -33,11 +33,13 @@ pub mod directory;
 pub mod environments;
 pub mod issuance;
 pub mod issuer_profiles;
+pub mod job_leases;
 pub mod meta;
 pub mod rows;
 pub mod schema;
 pub mod signing_keys;
 mod sqlite_writer;
+pub mod status_lists;
 pub mod user_credentials;
 
 use std::sync::Arc;

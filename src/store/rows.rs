@@ -264,3 +264,44 @@ pub struct IssueRequestRow {
     pub revocation_uuid: String,
     pub created_at: NaiveDateTime,
 }
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = status_lists)]
+pub struct StatusListRow {
+    /// Random (v4): it names the list in every credential that points at it.
+    pub id: String,
+    pub environment_id: String,
+    /// `TOKEN_STATUS_LIST` or `BITSTRING_STATUS_LIST`.
+    pub format: String,
+    pub bits: i32,
+    pub size: i64,
+    /// Entries handed out; the next one gets the permutation of this counter.
+    pub allocated: i64,
+    pub is_full: i32,
+    /// Changes with every status change of an entry.
+    pub version: i64,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = status_entries)]
+pub struct StatusEntryRow {
+    pub list_id: String,
+    pub idx: i64,
+    pub provisioned_credential_id: Option<String>,
+    /// 0 valid, 1 invalid (revoked or expired), 2 suspended.
+    pub status: i32,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = job_leases)]
+pub struct JobLeaseRow {
+    pub name: String,
+    pub holder: Option<String>,
+    pub leased_until: Option<NaiveDateTime>,
+    pub last_started_at: Option<NaiveDateTime>,
+    pub last_finished_at: Option<NaiveDateTime>,
+    pub last_result: Option<String>,
+}

@@ -135,6 +135,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     deferred_requests,
     issuance_events,
     issue_requests,
+    status_lists,
+    status_entries,
+    job_leases,
 );
 
 diesel::table! {
@@ -278,5 +281,41 @@ diesel::table! {
         user_credential_id -> Text,
         revocation_uuid -> Text,
         created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    status_lists (id) {
+        id -> Text,
+        environment_id -> Text,
+        format -> Text,
+        bits -> Integer,
+        size -> BigInt,
+        allocated -> BigInt,
+        is_full -> Integer,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    status_entries (list_id, idx) {
+        list_id -> Text,
+        idx -> BigInt,
+        provisioned_credential_id -> Nullable<Text>,
+        status -> Integer,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    job_leases (name) {
+        name -> Text,
+        holder -> Nullable<Text>,
+        leased_until -> Nullable<Timestamp>,
+        last_started_at -> Nullable<Timestamp>,
+        last_finished_at -> Nullable<Timestamp>,
+        last_result -> Nullable<Text>,
     }
 }

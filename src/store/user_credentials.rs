@@ -93,19 +93,60 @@ pub fn provisioned(
     )
 }
 
-/// Marks every live credential provisioned from `credential` as revoked.
+/// Marks every live credential provisioned from `credential` as revoked, and sets its
+/// status list entry to INVALID.
 pub fn revoke_provisioned(
     conn: &mut AnyConnection,
     credential: &str,
     at: chrono::NaiveDateTime,
 ) -> QueryResult<usize> {
-    diesel::update(
-        p::provisioned_credentials
-            .filter(p::user_credential_id.eq(credential))
-            .filter(p::status.ne("REVOKED")),
-    )
-    .set((p::status.eq("REVOKED"), p::updated_at.eq(at)))
-    .execute(conn)
+    end_provisioned(conn, credential, "REVOKED", at)
+}
+
+/// Ends every live credential provisioned from `credential` with `status` (`REVOKED` or
+/// `EXPIRED`): the rows say so and their status list entries read INVALID.
+pub fn end_provisioned(
+    conn: &mut AnyConnection,
+    credential: &str,
+    status: &str,
+    at: chrono::NaiveDateTime,
+) -> QueryResult<usize> {
+    let live: Vec<String> = p::provisioned_credentials
+        .filter(p::user_credential_id.eq(credential))
+        .filter(p::status.ne_all(["REVOKED", "EXPIRED"]))
+        .select(p::id)
+        .load(conn)?;
+    if live.is_empty() {
+        return Ok(0);
+    }
+    // VALID or SUSPENDED entries become INVALID; an INVALID one stays.
+    super::status_lists::set_status_of_provisioned(conn, &live, &[0, 2], 1, at)?;
+    diesel::update(p::provisioned_credentials.filter(p::id.eq_any(&live)))
+        .set((p::status.eq(status), p::updated_at.eq(at)))
+        .execute(conn)
+}
+
+/// Sets the provisioned credentials of `credential` in status `from` to `to` (suspension
+/// and reinstatement), with their status list entries; returns how many changed.
+pub fn move_provisioned(
+    conn: &mut AnyConnection,
+    credential: &str,
+    (from, from_entry): (&str, i32),
+    (to, to_entry): (&str, i32),
+    at: chrono::NaiveDateTime,
+) -> QueryResult<usize> {
+    let ids: Vec<String> = p::provisioned_credentials
+        .filter(p::user_credential_id.eq(credential))
+        .filter(p::status.eq(from))
+        .select(p::id)
+        .load(conn)?;
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    super::status_lists::set_status_of_provisioned(conn, &ids, &[from_entry], to_entry, at)?;
+    diesel::update(p::provisioned_credentials.filter(p::id.eq_any(&ids)))
+        .set((p::status.eq(to), p::updated_at.eq(at)))
+        .execute(conn)
 }
 
 pub fn by_id(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<UserCredentialRow>> {
@@ -146,4 +187,20 @@ pub fn update_provisioned(
     diesel::update(p::provisioned_credentials.filter(p::id.eq(&row.id)))
         .set(row)
         .execute(conn)
+}
+
+/// Up to `limit` credentials past their `expiresAt` that are not yet marked EXPIRED
+/// (or REVOKED), oldest expiry first.
+pub fn expired_batch(
+    conn: &mut AnyConnection,
+    now: chrono::NaiveDateTime,
+    limit: i64,
+) -> QueryResult<Vec<UserCredentialRow>> {
+    c::user_credentials
+        .filter(c::expires_at.le(now))
+        .filter(c::status.eq_any(["PENDING", "ISSUED", "SUSPENDED"]))
+        .order((c::expires_at.asc(), c::id.asc()))
+        .limit(limit)
+        .select(UserCredentialRow::as_select())
+        .load(conn)
 }

@@ -488,3 +488,31 @@ pub fn client() -> reqwest::Client {
     let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::new()
 }
+
+/// A Node.js project of `conformance/` (`rel` from the repository root), with its
+/// node_modules installed (`npm ci`, from the lock file, once per process).
+pub fn node_project(rel: &str) -> PathBuf {
+    static INSTALL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(rel);
+    let _guard = INSTALL.lock().unwrap_or_else(|e| e.into_inner());
+    let node = std::process::Command::new("node").arg("--version").output();
+    assert!(
+        node.as_ref().is_ok_and(|o| o.status.success()),
+        "Node.js (node, 20 or later) is needed for the interop tests of {rel}: {node:?}"
+    );
+    if !dir.join("node_modules").is_dir() {
+        let out = std::process::Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund"])
+            .current_dir(&dir)
+            .output()
+            .unwrap_or_else(|e| panic!("npm is needed to install {rel} (`npm ci` there): {e}"));
+        assert!(
+            out.status.success(),
+            "`npm ci` in {} failed:\n{}\n{}",
+            dir.display(),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    dir
+}

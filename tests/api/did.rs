@@ -715,39 +715,6 @@ async fn did_web_fragments_and_environments_that_do_not_exist() {
 // Independent resolvers (npm)
 // ---------------------------------------------------------------------------------------
 
-/// `conformance/did`, with its node_modules installed (`npm ci`, from the lock file, once).
-fn node_project() -> PathBuf {
-    static INSTALL: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    let dir = repo_path("conformance/did");
-    let _guard = INSTALL.lock().unwrap_or_else(|e| e.into_inner());
-    let node = std::process::Command::new("node").arg("--version").output();
-    assert!(
-        node.as_ref().is_ok_and(|o| o.status.success()),
-        "Node.js (node, 20 or later) is needed for the DID interop test: {node:?}"
-    );
-    if !dir.join("node_modules").is_dir() {
-        let out = std::process::Command::new("npm")
-            .args(["ci", "--no-audit", "--no-fund"])
-            .current_dir(&dir)
-            .output()
-            .unwrap_or_else(|e| {
-                panic!(
-                    "npm is needed to install the DID interop resolvers in {} \
-                     (`npm ci` there): {e}",
-                    dir.display()
-                )
-            });
-        assert!(
-            out.status.success(),
-            "`npm ci` in {} failed:\n{}\n{}",
-            dir.display(),
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    dir
-}
-
 /// The DID document the third-party resolvers return for `did`.
 async fn resolve_with_node(dir: &Path, did: &str) -> Value {
     let out = tokio::process::Command::new("node")
@@ -792,7 +759,7 @@ fn json_document_keys(document: &Value, did: &str) -> Vec<(String, Value)> {
 
 #[actix_web::test]
 async fn independent_resolvers_agree_with_the_jwks() {
-    let dir = node_project();
+    let dir = crate::common::node_project("conformance/did");
     let s = TestServer::start(Backend::Sqlite).await;
     let env = s.admin.env.clone();
     // An ES256 key and, after a rotation, an EdDSA key: both published.

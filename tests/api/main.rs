@@ -20,6 +20,7 @@ mod ops;
 mod process;
 mod scim;
 mod secrets;
+mod status;
 mod token;
 mod user_credentials;
 mod wallet;

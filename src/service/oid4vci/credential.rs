@@ -16,9 +16,8 @@ use serde_json::{Map, Value, json};
 use super::{ProtocolError, events, secrets};
 use crate::domain::time;
 use crate::domain::user_credential::CredentialStatus;
-use crate::keys::{KeyPurpose, OpenedKey, Verifier};
+use crate::keys::Verifier;
 use crate::protocol::did::resolver::KeyUse;
-use crate::protocol::did::{environment_did_web, jwk_did};
 use crate::protocol::formats::{self, Holder, Issuance};
 use crate::protocol::oid4vci::configurations::{Format, vct, w3c_type};
 use crate::protocol::oid4vci::metadata::{BATCH_SIZE, IssuerEndpoints};
@@ -26,12 +25,12 @@ use crate::protocol::oid4vci::proof::{self, ProofKey};
 use crate::protocol::oid4vci::request::{self, Selector};
 use crate::service::credential_types::{CredentialTypeView, view_in as type_in};
 use crate::service::user_credentials::{effective_status, mark_issued};
-use crate::service::{Ctx, Error, keyring, new_id};
+use crate::service::{Ctx, Error, keyring, new_id, status};
 use crate::store::rows::{
     AccessTokenRow, CredentialOfferRow, DeferredRequestRow, ProvisionedCredentialRow,
     UserCredentialRow,
 };
-use crate::store::{environments, issuance, user_credentials};
+use crate::store::{environments, issuance, status_lists, user_credentials};
 
 /// Seconds a wallet should wait between polls of the deferred endpoint.
 pub const DEFERRED_INTERVAL: i64 = 5;
@@ -249,41 +248,25 @@ async fn check_proofs(
     Ok((holders, nonces))
 }
 
-/// The key and issuer identifiers a credential of `format` is signed under.
-async fn signing_identity(
-    ctx: &Ctx,
-    env: &str,
-    format: Format,
-) -> Result<(std::sync::Arc<OpenedKey>, String, String), ProtocolError> {
-    let key = keyring::active_signer(ctx, env, KeyPurpose::Credential).await?;
-    Ok(match format {
-        Format::SdJwt => {
-            let kid = key.kid.clone();
-            (key, IssuerEndpoints::new(&ctx.public_url, env).issuer, kid)
-        }
-        Format::JwtVc => {
-            let (did, kid) = match environment_did_web(&ctx.public_url, env) {
-                Ok(did) => (did.to_string(), format!("{did}#{}", key.kid)),
-                Err(_) => {
-                    let did = jwk_did(&key.public_jwk)
-                        .map_err(|e| ProtocolError::from(Error::Internal(anyhow::anyhow!(e))))?;
-                    (did.to_string(), format!("{did}#0"))
-                }
-            };
-            (key, did, kid)
-        }
-    })
+/// Credentials signed for one request, before they are recorded.
+#[derive(Clone)]
+struct Signed {
+    credentials: Vec<(Holder, String)>,
+    /// The status list entry of each credential, in the same order.
+    statuses: Vec<status::Allocation>,
+    expires_at: chrono::NaiveDateTime,
 }
 
-/// Signs one credential per holder.
+/// Signs one credential per holder, each with a status list entry of its own.
 async fn sign(
     ctx: &Ctx,
     grant: &Grant,
     format: Format,
     holders: &[Holder],
-) -> Result<(Vec<(Holder, String)>, chrono::NaiveDateTime), ProtocolError> {
+) -> Result<Signed, ProtocolError> {
     let env = &grant.offer.environment_id;
-    let (key, issuer, kid) = signing_identity(ctx, env, format).await?;
+    let statuses = status::allocate(ctx, env, format, holders.len()).await?;
+    let (key, issuer, kid) = keyring::signing_identity(ctx, env, format).await?;
     let now = Utc::now();
     // A credential without its own end still gets one: verifiers and wallets expect
     // `exp`, and a bounded life limits what a leaked credential is worth.
@@ -313,18 +296,24 @@ async fn sign(
     let def = &grant.credential_type.definition;
     let type_id = &grant.credential_type.row.id;
     let mut out = Vec::new();
-    for holder in holders {
+    for (holder, allocation) in holders.iter().zip(&statuses) {
+        let credential_status = Some(allocation.credential_status());
         let credential = match format {
             Format::SdJwt => {
-                formats::sd_jwt_vc(&issuance, &vct(&ctx.public_url, env, type_id), holder, None)
-                    .await
+                formats::sd_jwt_vc(
+                    &issuance,
+                    &vct(&ctx.public_url, env, type_id),
+                    holder,
+                    credential_status,
+                )
+                .await
             }
             Format::JwtVc => {
                 formats::jwt_vc(
                     &issuance,
                     &["VerifiableCredential".into(), w3c_type(def)],
                     holder,
-                    None,
+                    credential_status,
                 )
                 .await
             }
@@ -336,15 +325,18 @@ async fn sign(
         })?;
         out.push((holder.clone(), credential));
     }
-    Ok((out, expires_at.naive_utc()))
+    Ok(Signed {
+        credentials: out,
+        statuses,
+        expires_at: expires_at.naive_utc(),
+    })
 }
 
 fn provisioned_row(
     grant: &Grant,
     config: &str,
     format: Format,
-    holder: &Holder,
-    credential: &str,
+    (holder, credential, status): (&Holder, &str, &status::Allocation),
     notification: &str,
     expires_at: chrono::NaiveDateTime,
 ) -> ProvisionedCredentialRow {
@@ -363,8 +355,8 @@ fn provisioned_row(
         claim_reference: Some(
             json!({"holder": holder_id, "dataHash": secrets::sha256_hex(credential), "format": format.name()}).to_string(),
         ),
-        status_list_uri: None,
-        status_list_index: None,
+        status_list_uri: Some(status.uri.clone()),
+        status_list_index: Some(status.idx),
         wallet_actions: "[]".into(),
         expires_at: Some(expires_at),
         created_at: now,
@@ -380,7 +372,7 @@ fn record_issued(
     grant: &Grant,
     config: &str,
     format: Format,
-    (signed, expires_at): &(Vec<(Holder, String)>, chrono::NaiveDateTime),
+    signed: &Signed,
     nonces: &[(String, chrono::NaiveDateTime)],
     notification: &str,
 ) -> Result<Result<(), ProtocolError>, Error> {
@@ -409,19 +401,17 @@ fn record_issued(
             )));
         }
     }
-    for (holder, credential) in signed {
-        user_credentials::insert_provisioned(
-            conn,
-            &provisioned_row(
-                grant,
-                config,
-                format,
-                holder,
-                credential,
-                notification,
-                *expires_at,
-            ),
-        )?;
+    for ((holder, credential), allocation) in signed.credentials.iter().zip(&signed.statuses) {
+        let row = provisioned_row(
+            grant,
+            config,
+            format,
+            (holder, credential, allocation),
+            notification,
+            signed.expires_at,
+        );
+        user_credentials::insert_provisioned(conn, &row)?;
+        status_lists::link_entry(conn, &allocation.list_id, allocation.idx, &row.id)?;
     }
     events::record(
         conn,
@@ -430,7 +420,7 @@ fn record_issued(
         Some(&grant.offer.id),
         "CREDENTIAL_ISSUED",
         Some(
-            json!({"configuration": config, "count": signed.len(), "notificationId": notification}),
+            json!({"configuration": config, "count": signed.credentials.len(), "notificationId": notification}),
         ),
     )?;
     Ok(Ok(()))
@@ -549,7 +539,13 @@ async fn issue_for(
         .await??;
     Ok(CredentialResponse {
         status: 200,
-        body: success_body(ctx, env, &signed.0, &notification, request.draft13),
+        body: success_body(
+            ctx,
+            env,
+            &signed.credentials,
+            &notification,
+            request.draft13,
+        ),
     })
 }
 
@@ -716,7 +712,7 @@ async fn deliver(
         .await??;
     Ok(CredentialResponse {
         status: 200,
-        body: success_body(ctx, env, &signed.0, &notification, false),
+        body: success_body(ctx, env, &signed.credentials, &notification, false),
     })
 }
 
