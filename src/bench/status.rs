@@ -172,8 +172,16 @@ pub async fn allocate(config: Config, args: AllocateArgs) -> anyhow::Result<()> 
         workers.push(tokio::spawn(async move {
             let mut got = Vec::new();
             while next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < total {
-                let a = status::allocate(&ctx, &env, Format::SdJwt, 1).await?;
-                got.extend(a.into_iter().map(|a| (a.list_id, a.idx)));
+                // As issuance does: the index from the instance's block, the entry
+                // recorded in a transaction of its own.
+                let a = status::allocate(&ctx, &env, Format::SdJwt, 1)
+                    .await?
+                    .remove(0);
+                let recorded = a.clone();
+                ctx.store
+                    .write(move |conn| status::record(conn, &recorded, None))
+                    .await?;
+                got.push((a.list_id, a.idx));
             }
             Ok::<_, Error>(got)
         }));

@@ -40,6 +40,8 @@ pub struct Ctx {
     pub caches: Arc<Caches>,
     /// Signed status lists, by list and status version.
     pub status_lists: Arc<status::ListCache>,
+    /// Status list counters this instance has taken and not yet handed out.
+    pub status_reservations: Arc<status::Reservations>,
 }
 
 /// What [`cache`] keeps for the hot paths.
@@ -80,6 +82,7 @@ impl Ctx {
             keys: KeyCache::default(),
             caches: Arc::default(),
             status_lists: Arc::default(),
+            status_reservations: Arc::default(),
         })
     }
 }

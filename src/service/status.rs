@@ -11,9 +11,10 @@
 //! permutation ([`IndexPermutation`]), so they look random (nothing about issuance order
 //! or volume shows) yet never repeat; the primary key of `status_entries` makes a repeat
 //! impossible whatever the instances do. A list that runs out of indexes is marked full
-//! and the next allocation opens a new one. An index is taken in a transaction of its own
-//! before the credential is signed (the signature covers it): when issuance fails after
-//! that, the index stays unused, never handed out again.
+//! and the next allocation opens a new one. An instance takes counters in blocks and
+//! hands them out from memory before the credential is signed (the signature covers the
+//! index); the entry is recorded in the transaction that records the credential, and an
+//! index whose issuance fails stays unused, never handed out again.
 //!
 //! Signed lists are cached per list and status version: a request reads the list's
 //! version (one small query) and serves the cached token while nothing changed; a change
@@ -134,22 +135,60 @@ pub fn list_uri(public_url: &str, env: &str, list: &str) -> String {
 
 /// The key of a list's index permutation, derived from the master key: nothing to store,
 /// and without the master key the order cannot be recovered.
-fn permutation(ctx: &Ctx, list: &StatusListRow) -> IndexPermutation {
+fn index_of(ctx: &Ctx, list: &str, size: i64, counter: i64) -> Result<i64> {
     IndexPermutation::new(
-        ctx.master.mac("status-list-index", list.id.as_bytes()),
-        list.size as u64,
+        ctx.master.mac("status-list-index", list.as_bytes()),
+        size as u64,
     )
+    .index(counter as u64)
+    .map(|idx| idx as i64)
+    .ok_or_else(|| {
+        Error::Internal(anyhow::anyhow!(
+            "status list {list}: counter {counter} out of range"
+        ))
+    })
 }
 
-/// Takes one index in a list of `format` of `env`, opening a list when none has room.
-pub fn allocate_in(
+/// Counters an instance takes from a list at a time. Issuing then needs no write of
+/// its own for the index (the entry is inserted with the credential), and instances do
+/// not queue on the list's row for every credential. Counters of a block that dies with
+/// its process are never handed out: a list loses at most this many entries per restart.
+const BLOCK: i64 = 64;
+
+/// Counters `[next, end)` of one list that this instance has taken and not yet used.
+#[derive(Debug, Clone)]
+struct Block {
+    list: String,
+    size: i64,
+    next: i64,
+    end: i64,
+}
+
+/// The blocks of this instance, by environment and list format.
+#[derive(Default)]
+pub struct Reservations {
+    blocks: Mutex<HashMap<(String, &'static str), Block>>,
+}
+
+impl Reservations {
+    fn blocks(&self) -> std::sync::MutexGuard<'_, HashMap<(String, &'static str), Block>> {
+        self.blocks
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// Takes up to `want` counters of the open list of `format` in `env`, opening a list when
+/// none has room.
+fn reserve(
     ctx: &Ctx,
     conn: &mut AnyConnection,
     env: &str,
     format: ListFormat,
-) -> Result<Allocation> {
+    want: i64,
+) -> Result<Block> {
     let now = time::now();
-    // A list can fill between reading it and taking its counter; then try the next.
+    // A list can fill between reading it and taking from it; then try the next.
     for _ in 0..4 {
         let list = match status_lists::open_list(conn, env, format.as_str())? {
             Some(list) => list,
@@ -170,50 +209,110 @@ pub fn allocate_in(
                 list
             }
         };
-        let Some(counter) = status_lists::take_counter(conn, &list.id, now)? else {
-            continue;
-        };
-        let idx = permutation(ctx, &list)
-            .index(counter as u64)
-            .ok_or_else(|| anyhow::anyhow!("status list {} counter out of range", list.id))?
-            as i64;
-        status_lists::insert_entry(
-            conn,
-            &StatusEntryRow {
-                list_id: list.id.clone(),
-                idx,
-                provisioned_credential_id: None,
-                status: EntryStatus::Valid.as_u8() as i32,
-                updated_at: now,
-            },
-        )?;
-        return Ok(Allocation {
-            uri: list_uri(&ctx.public_url, env, &list.id),
-            list_id: list.id,
-            idx,
-            format,
-        });
+        if let Some((next, end)) = status_lists::take_counters(conn, &list.id, want, now)? {
+            return Ok(Block {
+                list: list.id,
+                size: list.size,
+                next,
+                end,
+            });
+        }
     }
     Err(Error::Internal(anyhow::anyhow!(
         "no status list index could be allocated in {env}"
     )))
 }
 
-/// Takes `count` indexes for credentials of `format`, in one transaction.
+/// Takes one index in a list of `format` of `env` and records its entry at once (the
+/// path without a block, for tools and tests).
+pub fn allocate_in(
+    ctx: &Ctx,
+    conn: &mut AnyConnection,
+    env: &str,
+    format: ListFormat,
+) -> Result<Allocation> {
+    let block = reserve(ctx, conn, env, format, 1)?;
+    let allocation = Allocation {
+        uri: list_uri(&ctx.public_url, env, &block.list),
+        idx: index_of(ctx, &block.list, block.size, block.next)?,
+        list_id: block.list,
+        format,
+    };
+    record(conn, &allocation, None)?;
+    Ok(allocation)
+}
+
+/// Takes `count` indexes for credentials of `format`, from this instance's block of the
+/// list (taking a new block in a transaction of its own when it runs out). Their entries
+/// are recorded with the credentials ([`record`]); an index whose credential is never
+/// recorded stays unused.
 pub async fn allocate(
     ctx: &Ctx,
     env: &str,
     format: Format,
     count: usize,
 ) -> Result<Vec<Allocation>> {
-    let (ctx2, env) = (ctx.clone(), env.to_string());
-    ctx.store
-        .write(move |conn| {
-            (0..count)
-                .map(|_| allocate_in(&ctx2, conn, &env, ListFormat::of(format)))
-                .collect()
+    let format = ListFormat::of(format);
+    let key = (env.to_string(), format.as_str());
+    let mut counters: Vec<(String, i64, i64)> = Vec::with_capacity(count);
+    {
+        let mut blocks = ctx.status_reservations.blocks();
+        if let Some(block) = blocks.get_mut(&key) {
+            while counters.len() < count && block.next < block.end {
+                counters.push((block.list.clone(), block.size, block.next));
+                block.next += 1;
+            }
+        }
+    }
+    while counters.len() < count {
+        let (ctx2, env2) = (ctx.clone(), env.to_string());
+        let want = BLOCK.max((count - counters.len()) as i64);
+        let mut block = ctx
+            .store
+            .write(move |conn| reserve(&ctx2, conn, &env2, format, want))
+            .await?;
+        while counters.len() < count && block.next < block.end {
+            counters.push((block.list.clone(), block.size, block.next));
+            block.next += 1;
+        }
+        // Keep what is left unless a concurrent request already put a block with room.
+        let mut blocks = ctx.status_reservations.blocks();
+        let has_room = blocks.get(&key).is_some_and(|b| b.next < b.end);
+        if block.next < block.end && !has_room {
+            blocks.insert(key.clone(), block);
+        }
+    }
+    counters
+        .into_iter()
+        .map(|(list, size, counter)| {
+            Ok(Allocation {
+                uri: list_uri(&ctx.public_url, env, &list),
+                idx: index_of(ctx, &list, size, counter)?,
+                list_id: list,
+                format,
+            })
         })
-        .await
+        .collect()
+}
+
+/// Records the entry of an allocated index, VALID, for the credential that carries it.
+/// The primary key refuses an index recorded twice.
+pub fn record(
+    conn: &mut AnyConnection,
+    allocation: &Allocation,
+    provisioned_credential: Option<&str>,
+) -> Result<()> {
+    status_lists::insert_entry(
+        conn,
+        &StatusEntryRow {
+            list_id: allocation.list_id.clone(),
+            idx: allocation.idx,
+            provisioned_credential_id: provisioned_credential.map(str::to_string),
+            status: EntryStatus::Valid.as_u8() as i32,
+            updated_at: time::now(),
+        },
+    )?;
+    Ok(())
 }
 
 /// Sets the entries of everything provisioned from `user_credential` that are in one of

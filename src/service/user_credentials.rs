@@ -465,6 +465,18 @@ pub fn on_type_deleted(conn: &mut AnyConnection, type_id: &str, revoke: bool) ->
     Ok(())
 }
 
+/// Cascade of deleting or disabling a digital wallet (seed 004): what was provisioned
+/// into it is revoked and its status list entries read INVALID. The wallets issue calls
+/// this in its transaction.
+pub fn on_wallet_removed(conn: &mut AnyConnection, env: &str, wallet: &str) -> Result<usize> {
+    Ok(repo::revoke_provisioned_in_wallet(
+        conn,
+        env,
+        wallet,
+        time::now(),
+    )?)
+}
+
 /// Records delivery to a wallet: PENDING becomes ISSUED (the OpenID4VCI credential
 /// endpoint calls this in its transaction).
 pub fn mark_issued(

@@ -32,35 +32,42 @@ pub fn insert_list(conn: &mut AnyConnection, row: &StatusListRow) -> QueryResult
         .map(|_| ())
 }
 
-/// Takes the next counter value of `list`, or `None` when it is full. On PostgreSQL the
-/// increment locks the row until the transaction ends, so concurrent callers (of any
-/// instance) each get their own value.
-pub fn take_counter(
+/// Takes up to `want` consecutive counter values of `list`, as `[start, end)`, or `None`
+/// when it is full. A compare-and-set on `allocated`: of concurrent callers (of any
+/// instance) each gets its own range, the losers of a race simply read again.
+pub fn take_counters(
     conn: &mut AnyConnection,
     list: &str,
+    want: i64,
     now: NaiveDateTime,
-) -> QueryResult<Option<i64>> {
-    let updated = diesel::update(
-        l::status_lists
-            .filter(l::id.eq(list))
-            .filter(l::is_full.eq(0))
-            .filter(l::allocated.lt(l::size)),
-    )
-    .set((l::allocated.eq(l::allocated + 1), l::updated_at.eq(now)))
-    .execute(conn)?;
-    if updated == 0 {
-        return Ok(None);
+) -> QueryResult<Option<(i64, i64)>> {
+    for _ in 0..16 {
+        let (allocated, size, is_full) = l::status_lists
+            .find(list)
+            .select((l::allocated, l::size, l::is_full))
+            .first::<(i64, i64, i32)>(conn)?;
+        if is_full != 0 || allocated >= size {
+            return Ok(None);
+        }
+        let end = (allocated + want.max(1)).min(size);
+        let taken = diesel::update(
+            l::status_lists
+                .filter(l::id.eq(list))
+                .filter(l::allocated.eq(allocated)),
+        )
+        .set((
+            l::allocated.eq(end),
+            l::is_full.eq(i32::from(end >= size)),
+            l::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+        if taken == 1 {
+            return Ok(Some((allocated, end)));
+        }
     }
-    let (allocated, size) = l::status_lists
-        .find(list)
-        .select((l::allocated, l::size))
-        .first::<(i64, i64)>(conn)?;
-    if allocated >= size {
-        diesel::update(l::status_lists.find(list))
-            .set(l::is_full.eq(1))
-            .execute(conn)?;
-    }
-    Ok(Some(allocated - 1))
+    Err(diesel::result::Error::QueryBuilderError(
+        format!("the counter of status list {list} stayed contended").into(),
+    ))
 }
 
 pub fn insert_entry(conn: &mut AnyConnection, row: &StatusEntryRow) -> QueryResult<()> {
@@ -68,18 +75,6 @@ pub fn insert_entry(conn: &mut AnyConnection, row: &StatusEntryRow) -> QueryResu
         .values(row)
         .execute(conn)
         .map(|_| ())
-}
-
-/// Ties an allocated entry to the provisioned credential that carries it.
-pub fn link_entry(
-    conn: &mut AnyConnection,
-    list: &str,
-    idx: i64,
-    provisioned: &str,
-) -> QueryResult<usize> {
-    diesel::update(e::status_entries.find((list, idx)))
-        .set(e::provisioned_credential_id.eq(provisioned))
-        .execute(conn)
 }
 
 pub fn get(conn: &mut AnyConnection, env: &str, id: &str) -> QueryResult<Option<StatusListRow>> {

@@ -126,6 +126,29 @@ pub fn end_provisioned(
         .execute(conn)
 }
 
+/// Revokes what was provisioned into one digital wallet (the wallet was deleted or
+/// disabled), status list entries included; returns how many credentials it ended.
+pub fn revoke_provisioned_in_wallet(
+    conn: &mut AnyConnection,
+    env: &str,
+    wallet: &str,
+    at: chrono::NaiveDateTime,
+) -> QueryResult<usize> {
+    let live: Vec<String> = p::provisioned_credentials
+        .filter(p::environment_id.eq(env))
+        .filter(p::digital_wallet_id.eq(wallet))
+        .filter(p::status.ne_all(["REVOKED", "EXPIRED"]))
+        .select(p::id)
+        .load(conn)?;
+    if live.is_empty() {
+        return Ok(0);
+    }
+    super::status_lists::set_status_of_provisioned(conn, &live, &[0, 2], 1, at)?;
+    diesel::update(p::provisioned_credentials.filter(p::id.eq_any(&live)))
+        .set((p::status.eq("REVOKED"), p::updated_at.eq(at)))
+        .execute(conn)
+}
+
 /// Sets the provisioned credentials of `credential` in status `from` to `to` (suspension
 /// and reinstatement), with their status list entries; returns how many changed.
 pub fn move_provisioned(

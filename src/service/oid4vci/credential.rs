@@ -30,7 +30,7 @@ use crate::store::rows::{
     AccessTokenRow, CredentialOfferRow, DeferredRequestRow, ProvisionedCredentialRow,
     UserCredentialRow,
 };
-use crate::store::{environments, issuance, status_lists, user_credentials};
+use crate::store::{environments, issuance, user_credentials};
 
 /// Seconds a wallet should wait between polls of the deferred endpoint.
 pub const DEFERRED_INTERVAL: i64 = 5;
@@ -411,7 +411,7 @@ fn record_issued(
             signed.expires_at,
         );
         user_credentials::insert_provisioned(conn, &row)?;
-        status_lists::link_entry(conn, &allocation.list_id, allocation.idx, &row.id)?;
+        status::record(conn, allocation, Some(&row.id))?;
     }
     events::record(
         conn,
