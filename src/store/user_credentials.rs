@@ -116,12 +116,22 @@ pub fn end_provisioned(
         .filter(p::status.ne_all(["REVOKED", "EXPIRED"]))
         .select(p::id)
         .load(conn)?;
-    if live.is_empty() {
+    end(conn, &live, status, at)
+}
+
+/// Ends the provisioned credentials `ids` with `status`: VALID or SUSPENDED entries
+/// become INVALID (an INVALID one stays), and the rows say so.
+fn end(
+    conn: &mut AnyConnection,
+    ids: &[String],
+    status: &str,
+    at: chrono::NaiveDateTime,
+) -> QueryResult<usize> {
+    if ids.is_empty() {
         return Ok(0);
     }
-    // VALID or SUSPENDED entries become INVALID; an INVALID one stays.
-    super::status_lists::set_status_of_provisioned(conn, &live, &[0, 2], 1, at)?;
-    diesel::update(p::provisioned_credentials.filter(p::id.eq_any(&live)))
+    super::status_lists::set_status_of_provisioned(conn, ids, &[0, 2], 1, at)?;
+    diesel::update(p::provisioned_credentials.filter(p::id.eq_any(ids)))
         .set((p::status.eq(status), p::updated_at.eq(at)))
         .execute(conn)
 }
@@ -140,13 +150,7 @@ pub fn revoke_provisioned_in_wallet(
         .filter(p::status.ne_all(["REVOKED", "EXPIRED"]))
         .select(p::id)
         .load(conn)?;
-    if live.is_empty() {
-        return Ok(0);
-    }
-    super::status_lists::set_status_of_provisioned(conn, &live, &[0, 2], 1, at)?;
-    diesel::update(p::provisioned_credentials.filter(p::id.eq_any(&live)))
-        .set((p::status.eq("REVOKED"), p::updated_at.eq(at)))
-        .execute(conn)
+    end(conn, &live, "REVOKED", at)
 }
 
 /// Sets the provisioned credentials of `credential` in status `from` to `to` (suspension

@@ -127,6 +127,17 @@ async fn act(s: &TestServer, credential: &Resp, content_type: &str) -> Resp {
     .await
 }
 
+/// The status of the first credential provisioned from `credential`.
+async fn provisioned_status(s: &TestServer, credential: &Resp) -> String {
+    s.get(&format!(
+        "{}/provisionedCredentials",
+        s.link(credential, "self")
+    ))
+    .await
+    .expect(200)
+    .str("/_embedded/provisionedCredentials/0/status")
+}
+
 /// GETs a served list by its full URL, with an optional `If-None-Match`.
 async fn fetch(s: &TestServer, uri: &str, etag: Option<&str>) -> Resp {
     let mut req = s.http.get(uri);
@@ -274,16 +285,7 @@ async fn status_5_1_suspension_and_reinstatement_flip_the_two_bit_entry(s: TestS
     let held = act(&s, &credential, SUSPEND).await.expect(200);
     assert_eq!(held.json["status"], "SUSPENDED");
     assert_eq!(token_status(&s, &uri, idx).await.0, StatusType::SUSPENDED);
-    let provisioned = s
-        .get(&format!(
-            "{}/provisionedCredentials",
-            s.link(&credential, "self")
-        ))
-        .await;
-    assert_eq!(
-        provisioned.json["_embedded"]["provisionedCredentials"][0]["status"],
-        "SUSPENDED"
-    );
+    assert_eq!(provisioned_status(&s, &credential).await, "SUSPENDED");
 
     let back = act(&s, &credential, REINSTATE).await.expect(200);
     assert_eq!(back.json["status"], "ISSUED");
@@ -672,16 +674,7 @@ async fn status_expiry_job_expires_and_invalidates_once(s: TestServer) {
     assert_eq!(vouch::jobs::expire(&s.ctx).await.unwrap(), 1);
     assert_eq!(vouch::jobs::expire(&s.ctx).await.unwrap(), 0, "idempotent");
     assert_eq!(token_status(&s, &uri, idx).await.0, StatusType::INVALID);
-    let provisioned = s
-        .get(&format!(
-            "{}/provisionedCredentials",
-            s.link(&credential, "self")
-        ))
-        .await;
-    assert_eq!(
-        provisioned.json["_embedded"]["provisionedCredentials"][0]["status"],
-        "EXPIRED"
-    );
+    assert_eq!(provisioned_status(&s, &credential).await, "EXPIRED");
     // Through the scheduler's wrapper, with the lease.
     let ran = vouch::jobs::run_leased(&s.ctx, "expiry-test", || async { Ok(7) })
         .await
