@@ -15,6 +15,7 @@ pub mod issuer_profile;
 pub mod keyring;
 pub mod oid4vci;
 pub mod status;
+pub mod status_check;
 pub mod user_credentials;
 
 use std::sync::Arc;

@@ -32,6 +32,7 @@ backend_tests!(
     status_two_processes_allocate_distinct_indexes,
     status_independent_readers_follow_revocation_and_reinstatement,
     status_removing_a_wallet_revokes_what_it_holds,
+    status_the_checker_reads_vouchs_bitstring_lists_over_http,
 );
 
 const REVOKE: &str = "application/vnd.pingidentity.validations.revokeCredential+json";
@@ -854,4 +855,39 @@ async fn status_removing_a_wallet_revokes_what_it_holds(s: TestServer) {
         token_status(&s, &other_uri, other_idx).await.0,
         StatusType::VALID
     );
+}
+
+/// The verifier's status checker against this server's own lists, over HTTP, the list
+/// signer's key found through did:web. (Token Status Lists name an `https` issuer whose
+/// metadata the checker fetches; a test server is plain http, so that path is covered by
+/// the checker's unit tests.)
+async fn status_the_checker_reads_vouchs_bitstring_lists_over_http(s: TestServer) {
+    use vouch::protocol::status::check::references;
+    use vouch::service::status_check::{Status, StatusChecker};
+    let client = identity_kit::methods::web::ReqwestClient::builder()
+        .dangerous_allow_loopback()
+        .build()
+        .unwrap();
+    let checker = StatusChecker::new(std::sync::Arc::new(client), s.ctx.resolver.keys());
+    let type_id = new_type(&s, "Status checker").await;
+    let (_, credential) = pending_of(&s, &type_id, None).await;
+    let jwt = one(&s, &credential, ".jwt_vc").await;
+    let refs = references(&payload(&jwt)).unwrap();
+    assert_eq!(refs.len(), 2);
+    for r in &refs {
+        assert_eq!(checker.status(r).await.unwrap(), Status::Valid);
+    }
+    act(&s, &credential, SUSPEND).await.expect(200);
+    // A fresh checker: the first one rightly keeps what it read for the list's ttl.
+    let client = identity_kit::methods::web::ReqwestClient::builder()
+        .dangerous_allow_loopback()
+        .build()
+        .unwrap();
+    let checker = StatusChecker::new(std::sync::Arc::new(client), s.ctx.resolver.keys());
+    assert_eq!(
+        checker.status(&refs[0]).await.unwrap(),
+        Status::Valid,
+        "revocation"
+    );
+    assert_eq!(checker.status(&refs[1]).await.unwrap(), Status::Suspended);
 }

@@ -53,7 +53,7 @@ impl KeyUse {
 }
 
 pub struct DidResolver {
-    inner: Resolver,
+    inner: std::sync::Arc<Resolver>,
 }
 
 impl std::fmt::Debug for DidResolver {
@@ -75,12 +75,14 @@ impl DidResolver {
         }
         .map_err(|e| anyhow::anyhow!("cannot build the did:web client: {e}"))?;
         Ok(Self {
-            inner: Resolver::builder()
-                .with(DidKey::new())
-                .with(DidJwk)
-                .with(DidWeb::new(client))
-                .cache(CACHE_TTL)
-                .build(),
+            inner: std::sync::Arc::new(
+                Resolver::builder()
+                    .with(DidKey::new())
+                    .with(DidJwk)
+                    .with(DidWeb::new(client))
+                    .cache(CACHE_TTL)
+                    .build(),
+            ),
         })
     }
 
@@ -90,6 +92,12 @@ impl DidResolver {
             return Err(ResolveError::UnsupportedMethod(did.to_string()));
         }
         Ok(did)
+    }
+
+    /// The same resolver as an identity-kit `KeyResolver` of DID URLs (for status lists
+    /// and presentations signed under a DID).
+    pub fn keys(&self) -> std::sync::Arc<Resolver> {
+        self.inner.clone()
     }
 
     /// The DID document of `did`.

@@ -14,6 +14,7 @@
 //! here, and serves it.
 
 pub mod bitstring;
+pub mod check;
 pub mod index;
 pub mod token;
 
