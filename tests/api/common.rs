@@ -259,8 +259,11 @@ impl TestServer {
             .run();
         let handle = server.handle();
         actix_web::rt::spawn(server);
+        // Idle connections are dropped well before actix's 5 s keep-alive closes them, so
+        // a request never lands on a connection the server is closing at that moment.
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
+            .pool_idle_timeout(std::time::Duration::from_secs(2))
             .build()
             .unwrap();
         let base = format!("http://localhost:{port}");
