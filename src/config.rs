@@ -71,6 +71,8 @@ pub struct Config {
     pub nonce_ttl_seconds: i64,
     /// Validity of an issued credential whose user credential has no `expiresAt`.
     pub credential_validity_seconds: i64,
+    /// Lifetime of a presentation session (credential verification), in seconds.
+    pub presentation_ttl_seconds: i64,
     /// Entries per status list (at least 131,072, the Bitstring Status List minimum).
     pub status_list_size: u64,
     /// How long verifiers may cache a status list (`ttl`, `Cache-Control: max-age`): a
@@ -109,6 +111,7 @@ impl Default for Config {
             refresh_token_ttl_seconds: 30 * 24 * 3600,
             nonce_ttl_seconds: 300,
             credential_validity_seconds: 365 * 24 * 3600,
+            presentation_ttl_seconds: 300,
             status_list_size: 131_072,
             status_list_ttl_seconds: 60,
             tx_code_max_attempts: 5,

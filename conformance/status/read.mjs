@@ -69,20 +69,47 @@ export function assertGzip(bytes) {
   }
 }
 
+// The key of a JWT whose header `kid` is a DID URL: the verification method of the DID
+// document (resolved with did-resolver + web-did-resolver), which must be an assertionMethod.
+async function didKey(kid) {
+  if (!kid?.startsWith('did:') || !kid.includes('#')) throw new Error(`kid ${kid} is not a DID URL`);
+  const did = kid.slice(0, kid.indexOf('#'));
+  const resolved = await didResolver.resolve(did);
+  const doc = resolved.didDocument;
+  if (!doc) throw new Error(`${did} did not resolve: ${resolved.didResolutionMetadata?.error}`);
+  const isKid = (id) => id === kid || did + id === kid;
+  const method = (doc.verificationMethod ?? []).find((m) => isKid(m.id));
+  if (!method?.publicKeyJwk) throw new Error(`no publicKeyJwk for ${kid} in the DID document`);
+  if (!(doc.assertionMethod ?? []).some((m) => isKid(typeof m === 'string' ? m : m.id))) {
+    throw new Error(`${kid} is not an assertionMethod of ${did}`);
+  }
+  return { did, jwk: method.publicKeyJwk };
+}
+
 export async function readToken(uri, idx) {
   const jwt = await get(uri, 'application/statuslist+jwt');
-  const { kid } = jose.decodeProtectedHeader(jwt);
+  const { kid, alg } = jose.decodeProtectedHeader(jwt);
   const { iss } = jose.decodeJwt(jwt);
   if (!kid) throw new Error('status list JWT has no kid header');
   if (typeof iss !== 'string') throw new Error('status list JWT has no iss claim');
-  const metadata = await get(jwtVcIssuerMetadataUrl(iss), 'application/json');
-  if (metadata.issuer !== iss) {
-    throw new Error(`jwt-vc-issuer metadata names issuer ${metadata.issuer}, the JWT ${iss}`);
+  // The issuer is an https URL whose key is in its JWT VC Issuer Metadata, or (vouch on a
+  // plain-http public URL, where that metadata cannot be used) a DID whose key `kid` names.
+  let keys;
+  if (iss.startsWith('did:')) {
+    const { did, jwk } = await didKey(kid);
+    if (did !== iss) throw new Error(`kid ${kid} is not a key of the issuer ${iss}`);
+    keys = await jose.importJWK(jwk, alg);
+  } else {
+    const metadata = await get(jwtVcIssuerMetadataUrl(iss), 'application/json');
+    if (metadata.issuer !== iss) {
+      throw new Error(`jwt-vc-issuer metadata names issuer ${metadata.issuer}, the JWT ${iss}`);
+    }
+    const jwks = metadata.jwks ?? (metadata.jwks_uri && (await get(metadata.jwks_uri, 'application/json')));
+    if (!jwks?.keys?.some((k) => k.kid === kid)) throw new Error(`no key ${kid} in the metadata of ${iss}`);
+    keys = jose.createLocalJWKSet(jwks);
   }
-  const jwks = metadata.jwks ?? (metadata.jwks_uri && (await get(metadata.jwks_uri, 'application/json')));
-  if (!jwks?.keys?.some((k) => k.kid === kid)) throw new Error(`no key ${kid} in the metadata of ${iss}`);
-  // jose: signature (key chosen by kid), typ, iss, sub, exp/nbf when present.
-  const { payload } = await jose.jwtVerify(jwt, jose.createLocalJWKSet(jwks), {
+  // jose: signature, typ, iss, sub, exp/nbf when present.
+  const { payload } = await jose.jwtVerify(jwt, keys, {
     typ: 'statuslist+jwt',
     issuer: iss,
     subject: uri,
@@ -96,18 +123,8 @@ export async function readToken(uri, idx) {
 export async function readBitstring(uri, idx) {
   const jwt = await get(uri, 'application/vc+jwt');
   const { kid, alg } = jose.decodeProtectedHeader(jwt);
-  if (!kid?.startsWith('did:') || !kid.includes('#')) throw new Error(`kid ${kid} is not a DID URL`);
-  const did = kid.slice(0, kid.indexOf('#'));
-  const resolved = await didResolver.resolve(did);
-  const doc = resolved.didDocument;
-  if (!doc) throw new Error(`${did} did not resolve: ${resolved.didResolutionMetadata?.error}`);
-  const isKid = (id) => id === kid || did + id === kid;
-  const method = (doc.verificationMethod ?? []).find((m) => isKid(m.id));
-  if (!method?.publicKeyJwk) throw new Error(`no publicKeyJwk for ${kid} in the DID document`);
-  if (!(doc.assertionMethod ?? []).some((m) => isKid(typeof m === 'string' ? m : m.id))) {
-    throw new Error(`${kid} is not an assertionMethod of ${did}`);
-  }
-  const { payload } = await jose.jwtVerify(jwt, await jose.importJWK(method.publicKeyJwk, alg), {
+  const { did, jwk } = await didKey(kid);
+  const { payload } = await jose.jwtVerify(jwt, await jose.importJWK(jwk, alg), {
     typ: 'vc+jwt',
     issuer: did,
   });

@@ -9,6 +9,7 @@ pub mod directory;
 pub mod environment;
 pub mod issuer_profile;
 pub mod page;
+pub mod presentation;
 pub mod scim;
 pub mod signing_key;
 pub mod time;

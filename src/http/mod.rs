@@ -17,6 +17,7 @@ pub mod issuer_profile;
 pub mod metrics;
 pub mod oid4vci;
 pub mod ops;
+pub mod presentations;
 pub mod qr;
 pub mod resources;
 pub mod signing_keys;
@@ -152,6 +153,7 @@ fn routed_app() -> utoipa_actix_web::UtoipaApp<
         // handful of patterns rather than after every management route.
         .configure(ops::routes)
         .configure(oid4vci::routes)
+        .configure(presentations::wallet_routes)
         .configure(token::routes)
         .configure(issuer::routes)
         .configure(qr::routes)
@@ -164,6 +166,7 @@ fn routed_app() -> utoipa_actix_web::UtoipaApp<
         .configure(directory::routes)
         .configure(credential_types::routes)
         .configure(user_credentials::routes)
+        .configure(presentations::routes)
         .service(openapi_json)
         .service(docs_page)
 }

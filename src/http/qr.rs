@@ -12,13 +12,15 @@ use crate::protocol::qr::{DEFAULT_SIZE, MAX_SIZE, MIN_SIZE, png, svg};
 use crate::service::Ctx;
 use crate::service::oid4vci::offers;
 
-/// A QR code of a credential offer's `openid-credential-offer://` link. Knowing the
-/// offer id is already holding the offer, so this needs no token.
+/// A QR code of a credential offer's `openid-credential-offer://` link, or of a
+/// presentation session's `openid4vp://` link. Knowing the id is already holding the
+/// link, so this needs no token.
 #[utoipa::path(
     tag = "openid4vci",
     params(
         ("environmentId" = String, Path),
-        ("offer" = String, Query, description = "Credential offer id"),
+        ("offer" = Option<String>, Query, description = "Credential offer id"),
+        ("session" = Option<String>, Query, description = "Presentation session id"),
         ("format" = Option<String>, Query, description = "`png` (default) or `svg`"),
         ("size" = Option<u32>, Query, description = "Minimum width in pixels, 64–2048 (default 320)"),
     ),
@@ -40,21 +42,33 @@ async fn qr(ctx: Data<Ctx>, path: Path<String>, query: Query) -> ApiResult<HttpR
             )
         })?,
     };
-    let Some(offer_id) = query.get("offer").map(str::to_string) else {
-        return Err(ApiError::bad_request(
-            "offer is required",
-            vec![FieldError::required("offer")],
-        ));
+    let link = match (query.get("offer"), query.get("session")) {
+        (Some(offer_id), None) => {
+            let (env2, id) = (env.clone(), offer_id.to_string());
+            let row = ctx
+                .store
+                .read(move |conn| {
+                    crate::store::issuance::offer(conn, &env2, &id)
+                        .map_err(crate::service::Error::from)
+                })
+                .await?
+                .ok_or_else(|| ApiError::not_found("No such credential offer."))?;
+            offers::links(&ctx, &row, None).deep_link
+        }
+        (None, Some(session)) => {
+            crate::service::oid4vp::get(&ctx, &env, session)
+                .await
+                .map_err(|_| ApiError::not_found("No such presentation session."))?
+                .links
+                .app_open
+        }
+        _ => {
+            return Err(ApiError::bad_request(
+                "give exactly one of offer and session",
+                vec![FieldError::required("offer")],
+            ));
+        }
     };
-    let (env2, id) = (env.clone(), offer_id.clone());
-    let row = ctx
-        .store
-        .read(move |conn| {
-            crate::store::issuance::offer(conn, &env2, &id).map_err(crate::service::Error::from)
-        })
-        .await?
-        .ok_or_else(|| ApiError::not_found("No such credential offer."))?;
-    let link = offers::links(&ctx, &row, None).deep_link;
     let internal = |e: String| {
         ApiError::from(crate::service::Error::Internal(anyhow::anyhow!(
             "QR rendering failed: {e}"

@@ -142,3 +142,31 @@ impl KeyCache {
             .retain(|_, key| key.environment_id != environment_id);
     }
 }
+
+/// A signer that names itself by another `kid` (a DID URL of the same key, say), for
+/// encoders that put the signer's own `kid` in the header.
+pub struct NamedSigner<'a> {
+    inner: &'a dyn Signer,
+    kid: &'a str,
+}
+
+impl<'a> NamedSigner<'a> {
+    pub fn new(inner: &'a dyn Signer, kid: &'a str) -> Self {
+        Self { inner, kid }
+    }
+}
+
+#[async_trait::async_trait]
+impl Signer for NamedSigner<'_> {
+    fn alg(&self) -> identity_kit::jose::JwsAlgorithm {
+        self.inner.alg()
+    }
+
+    fn kid(&self) -> Option<&str> {
+        Some(self.kid)
+    }
+
+    async fn sign(&self, input: &[u8]) -> Result<Vec<u8>, identity_kit::jose::SignError> {
+        self.inner.sign(input).await
+    }
+}

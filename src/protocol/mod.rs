@@ -5,6 +5,7 @@
 pub mod did;
 pub mod formats;
 pub mod oid4vci;
+pub mod oid4vp;
 pub mod qr;
 pub mod sd_jwt_vc;
 pub mod status;

@@ -199,18 +199,23 @@ pub async fn credential_keys(ctx: &Ctx, environment_id: &str) -> Result<Vec<Jwk>
 /// `kid` (found through `/.well-known/jwt-vc-issuer`); for W3C credentials the
 /// environment's did:web and a DID URL of the key (did:jwk when the public URL names an
 /// IP address, which did:web cannot).
+///
+/// JWT VC issuer metadata is only ever fetched over HTTPS (SD-JWT VC §3.5), so on a plain
+/// `http://` public URL (development) SD-JWT VCs name the environment's DID as `iss`
+/// too, which verifiers resolve without it.
 pub async fn signing_identity(
     ctx: &Ctx,
     env: &str,
     format: Format,
 ) -> Result<(Arc<OpenedKey>, String, String)> {
     let key = active_signer(ctx, env, KeyPurpose::Credential).await?;
+    let by_metadata = format == Format::SdJwt && ctx.public_url.starts_with("https://");
     Ok(match format {
-        Format::SdJwt => {
+        Format::SdJwt if by_metadata => {
             let kid = key.kid.clone();
             (key, IssuerEndpoints::new(&ctx.public_url, env).issuer, kid)
         }
-        Format::JwtVc => {
+        Format::SdJwt | Format::JwtVc => {
             let (did, kid) = match environment_did_web(&ctx.public_url, env) {
                 Ok(did) => (did.to_string(), format!("{did}#{}", key.kid)),
                 Err(_) => {

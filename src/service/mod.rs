@@ -14,6 +14,7 @@ pub mod environments;
 pub mod issuer_profile;
 pub mod keyring;
 pub mod oid4vci;
+pub mod oid4vp;
 pub mod status;
 pub mod status_check;
 pub mod user_credentials;
@@ -43,6 +44,9 @@ pub struct Ctx {
     pub status_lists: Arc<status::ListCache>,
     /// Status list counters this instance has taken and not yet handed out.
     pub status_reservations: Arc<status::Reservations>,
+    /// The verifier's key resolver and status check, made on first use (their caches
+    /// live as long as the server).
+    pub verifier_trust: Arc<std::sync::OnceLock<oid4vp::trust::Trust>>,
 }
 
 /// What [`cache`] keeps for the hot paths.
@@ -84,6 +88,7 @@ impl Ctx {
             caches: Arc::default(),
             status_lists: Arc::default(),
             status_reservations: Arc::default(),
+            verifier_trust: Arc::default(),
         })
     }
 }

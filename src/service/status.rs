@@ -113,17 +113,13 @@ impl Allocation {
     pub fn credential_status(&self) -> serde_json::Value {
         match self.format {
             ListFormat::TokenStatusList => token::status_claim(&self.uri, self.idx as u64),
-            ListFormat::BitstringStatusList => serde_json::Value::Array(
-                [Purpose::Revocation, Purpose::Suspension]
-                    .into_iter()
-                    .map(|p| {
-                        bitstring::entry(
-                            &format!("{}/{}", self.uri, p.as_str()),
-                            p.as_str(),
-                            self.idx as u64,
-                        )
-                    })
-                    .collect(),
+            // VCDM 1.1 (`jwt_vc_json`) has room for one `credentialStatus` object: the
+            // revocation entry. The suspension list at the same index is kept too, for a
+            // format that can point at both.
+            ListFormat::BitstringStatusList => bitstring::entry(
+                &format!("{}/{}", self.uri, Purpose::Revocation.as_str()),
+                Purpose::Revocation.as_str(),
+                self.idx as u64,
             ),
         }
     }
@@ -427,7 +423,8 @@ async fn sign_list(
         |e: String| Error::Internal(anyhow::anyhow!("signing status list {}: {e}", row.id));
     let (body, media_type) = match purpose {
         None => {
-            let (key, issuer, _) = keyring::signing_identity(ctx, env, Format::SdJwt).await?;
+            let (key, issuer, kid) = keyring::signing_identity(ctx, env, Format::SdJwt).await?;
+            let signer = crate::keys::NamedSigner::new(key.signer.as_ref(), &kid);
             let entries = set.iter().map(|(idx, status)| {
                 (
                     *idx as u64,
@@ -436,7 +433,7 @@ async fn sign_list(
             });
             let list = token::build_list(row.bits as u8, row.size as usize, entries)
                 .map_err(|e| failed(e.to_string()))?;
-            let jwt = token::sign_token(key.signer.as_ref(), &issuer, &uri, list, now, exp, ttl)
+            let jwt = token::sign_token(&signer, &issuer, &uri, list, now, exp, ttl)
                 .await
                 .map_err(|e| failed(e.to_string()))?;
             (jwt, "application/statuslist+jwt")

@@ -64,6 +64,9 @@ pub struct StatusChecker {
     client: Arc<dyn HttpClient>,
     keys: Arc<dyn KeyResolver>,
     cache: Mutex<HashMap<String, (Instant, Arc<Fetched>)>>,
+    /// Lists under this prefix are never cached here (this server's own, which its
+    /// client reads fresh from the database).
+    uncached_prefix: Option<String>,
 }
 
 impl StatusChecker {
@@ -74,7 +77,15 @@ impl StatusChecker {
             client,
             keys,
             cache: Mutex::new(HashMap::new()),
+            uncached_prefix: None,
         }
+    }
+
+    /// Does not cache the lists whose URI starts with `prefix`.
+    #[must_use]
+    pub fn with_uncached_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.uncached_prefix = Some(prefix.into());
+        self
     }
 
     /// The status `reference` points at.
@@ -111,6 +122,13 @@ impl StatusChecker {
         }
         let (list, ttl) = self.fetch(reference).await?;
         let list = Arc::new(list);
+        if self
+            .uncached_prefix
+            .as_deref()
+            .is_some_and(|prefix| uri.starts_with(prefix))
+        {
+            return Ok(list);
+        }
         let mut cache = self.cached();
         if cache.len() >= MAX_CACHED {
             cache.clear();

@@ -106,3 +106,18 @@ pub fn version(
         .first(conn)
         .optional()
 }
+
+/// The type of `env` titled `title` that is not deleted (titles are unique among those).
+pub fn by_title(
+    conn: &mut AnyConnection,
+    env: &str,
+    title: &str,
+) -> QueryResult<Option<CredentialTypeRow>> {
+    t::credential_types
+        .filter(t::environment_id.eq(env))
+        .filter(t::title.eq(title))
+        .filter(t::deleted_at.is_null())
+        .select(CredentialTypeRow::as_select())
+        .first(conn)
+        .optional()
+}

@@ -35,6 +35,7 @@ pub mod issuance;
 pub mod issuer_profiles;
 pub mod job_leases;
 pub mod meta;
+pub mod presentations;
 pub mod rows;
 pub mod schema;
 pub mod signing_keys;

@@ -305,3 +305,44 @@ pub struct JobLeaseRow {
     pub last_finished_at: Option<NaiveDateTime>,
     pub last_result: Option<String>,
 }
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = presentation_sessions, treat_none_as_null = true)]
+pub struct PresentationSessionRow {
+    /// Random (v4): it names the session in the wallet's links.
+    pub id: String,
+    pub environment_id: String,
+    /// `OPENID4VP` or `NATIVE`.
+    pub protocol: String,
+    /// `INITIAL`, `WAITING`, `VERIFICATION_SUCCESSFUL`, `VERIFICATION_FAILED`,
+    /// `VERIFICATION_EXPIRED`.
+    pub status: String,
+    /// JSON: the create request.
+    pub request: String,
+    /// JSON: the DCQL query sent to the wallet.
+    pub dcql_query: String,
+    pub client_id: String,
+    /// `direct_post` or `direct_post.jwt`.
+    pub response_mode: String,
+    pub nonce: String,
+    pub state: String,
+    /// JSON: `{credentials: [...], errors: [...]}` once answered.
+    pub result: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+    pub request_fetched_at: Option<NaiveDateTime>,
+    pub responded_at: Option<NaiveDateTime>,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = presentation_events)]
+pub struct PresentationEventRow {
+    pub id: String,
+    pub environment_id: String,
+    pub session_id: String,
+    pub event: String,
+    /// JSON.
+    pub detail: Option<String>,
+    pub created_at: NaiveDateTime,
+}

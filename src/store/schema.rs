@@ -138,6 +138,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     status_lists,
     status_entries,
     job_leases,
+    presentation_sessions,
+    presentation_events,
 );
 
 diesel::table! {
@@ -317,5 +319,37 @@ diesel::table! {
         last_started_at -> Nullable<Timestamp>,
         last_finished_at -> Nullable<Timestamp>,
         last_result -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    presentation_sessions (id) {
+        id -> Text,
+        environment_id -> Text,
+        protocol -> Text,
+        status -> Text,
+        request -> Text,
+        dcql_query -> Text,
+        client_id -> Text,
+        response_mode -> Text,
+        nonce -> Text,
+        state -> Text,
+        result -> Nullable<Text>,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        request_fetched_at -> Nullable<Timestamp>,
+        responded_at -> Nullable<Timestamp>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    presentation_events (id) {
+        id -> Text,
+        environment_id -> Text,
+        session_id -> Text,
+        event -> Text,
+        detail -> Nullable<Text>,
+        created_at -> Timestamp,
     }
 }

@@ -68,6 +68,17 @@ async fn tokens_of_one_environment_cannot_touch_another(s: TestServer) {
         .expect(201)
         .id();
 
+    let session_id = s
+        .json_as(
+            Method::POST,
+            &b.token,
+            &format!("{base_b}/presentationSessions"),
+            &json!({"dcqlQuery": {"credentials": [{"id": "c", "format": "dc+sd-jwt", "meta": {"vct_values": ["https://x/t"]}}]}}),
+        )
+        .await
+        .expect(201)
+        .id();
+
     let api = vouch::http::openapi();
     let paths = serde_json::to_value(&api).unwrap()["paths"]
         .as_object()
@@ -87,7 +98,8 @@ async fn tokens_of_one_environment_cannot_touch_another(s: TestServer) {
             .replace("{credentialTypeId}", &type_id)
             .replace("{credentialTypeVersionId}", &type_version)
             .replace("{credentialId}", &credential_id)
-            .replace("{deferredRequestId}", &uuid::Uuid::new_v4().to_string());
+            .replace("{deferredRequestId}", &uuid::Uuid::new_v4().to_string())
+            .replace("{sessionId}", &session_id);
         assert!(
             !path.contains('{'),
             "a path parameter the walk does not know: {template}"

@@ -15,6 +15,7 @@ mod isolation;
 mod issuer_profile;
 mod oid4vci;
 mod oid4vci_flows;
+mod oid4vp;
 mod openapi;
 mod ops;
 mod process;

@@ -95,7 +95,33 @@ async fn vci_1_3_to_1_8_pre_authorized_flow_issues_a_holder_bound_sd_jwt_vc(s: T
     assert_eq!(header(&sd_jwt)["typ"], "dc+sd-jwt");
     let vc: SdJwtVc = sd_jwt.parse().unwrap();
     let claims = payload(&sd_jwt);
-    assert_eq!(claims["iss"], offer.issuer.as_str());
+    // A plain-http public URL (as here) cannot serve JWT VC issuer metadata (SD-JWT VC
+    // §3.5 fetches it over HTTPS only), so `iss` is the environment's DID; on https it is
+    // the issuer URL (checked below).
+    let did = vouch::protocol::did::environment_did_web(&s.base, &s.admin.env)
+        .unwrap()
+        .to_string();
+    assert_eq!(claims["iss"], did.as_str());
+    assert!(
+        header(&sd_jwt)["kid"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("{did}#"))
+    );
+    let mut https = (**s.ctx).clone();
+    https.public_url = "https://issuer.example".into();
+    let (_, issuer, kid) = vouch::service::keyring::signing_identity(
+        &https,
+        &s.admin.env,
+        vouch::protocol::oid4vci::configurations::Format::SdJwt,
+    )
+    .await
+    .unwrap();
+    assert_eq!(issuer, format!("https://issuer.example/{}", s.admin.env));
+    assert!(
+        !kid.starts_with("did:"),
+        "a key thumbprint, found in the metadata"
+    );
     assert_eq!(claims["_sd_alg"], "sha-256");
     let cnf: Jwk = serde_json::from_value(claims["cnf"]["jwk"].clone()).unwrap();
     assert_eq!(
@@ -123,7 +149,10 @@ async fn vci_1_3_to_1_8_pre_authorized_flow_issues_a_holder_bound_sd_jwt_vc(s: T
             .as_array()
             .unwrap()
             .iter()
-            .find(|k| k["kid"] == header(&sd_jwt)["kid"])
+            .find(|k| {
+                Some(k["kid"].as_str().unwrap())
+                    == header(&sd_jwt)["kid"].as_str().unwrap().rsplit('#').next()
+            })
             .unwrap()
             .clone(),
     )

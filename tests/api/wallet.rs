@@ -78,6 +78,133 @@ impl HolderKey {
     }
 }
 
+impl HolderKey {
+    /// An SD-JWT VC presentation (RFC 9901): only the disclosures of the claims named in
+    /// `keep`, then a key binding JWT for `aud` and `nonce` issued at `iat`.
+    pub async fn present_sd_jwt(
+        &self,
+        sd_jwt: &str,
+        keep: &[&str],
+        aud: &str,
+        nonce: &str,
+        iat: i64,
+    ) -> String {
+        let mut parts = sd_jwt.trim_end_matches('~').split('~');
+        let jwt = parts.next().unwrap();
+        let kept: Vec<&str> = parts
+            .filter(|d| {
+                let decoded: Value =
+                    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(d).unwrap()).unwrap();
+                decoded[1].as_str().is_some_and(|name| keep.contains(&name))
+            })
+            .collect();
+        let mut presented = format!("{jwt}~");
+        for d in kept {
+            presented.push_str(d);
+            presented.push('~');
+        }
+        let sd_hash = URL_SAFE_NO_PAD.encode(ring::digest::digest(
+            &ring::digest::SHA256,
+            presented.as_bytes(),
+        ));
+        let kb = self
+            .sign(
+                json!({"typ": "kb+jwt"}),
+                &json!({"iat": iat, "aud": aud, "nonce": nonce, "sd_hash": sd_hash}),
+            )
+            .await;
+        format!("{presented}{kb}")
+    }
+
+    /// A VCDM 1.1 presentation JWT of `vc` by this holder (its did:jwk) for `aud` and
+    /// `nonce`.
+    pub async fn present_jwt_vc(&self, vc: &str, aud: &str, nonce: &str, iat: i64) -> String {
+        let did = self.did_jwk();
+        self.sign(
+            json!({"typ": "JWT", "kid": format!("{did}#0")}),
+            &json!({
+                "iss": did, "aud": aud, "nonce": nonce, "iat": iat,
+                "vp": {
+                    "@context": ["https://www.w3.org/2018/credentials/v1"],
+                    "type": ["VerifiablePresentation"],
+                    "holder": did,
+                    "verifiableCredential": [vc],
+                },
+            }),
+        )
+        .await
+    }
+}
+
+/// A presentation request as a wallet sees it: the `openid4vp://` link opened, the
+/// request object fetched and its signature checked against the client's DID.
+pub struct PresentationRequest {
+    pub claims: Value,
+    pub client_id: String,
+}
+
+impl PresentationRequest {
+    pub async fn open(s: &TestServer, link: &str) -> Self {
+        let url = reqwest::Url::parse(link).unwrap();
+        assert_eq!(url.scheme(), "openid4vp");
+        let params: std::collections::HashMap<String, String> =
+            url.query_pairs().into_owned().collect();
+        let request_uri = &params["request_uri"];
+        let response = s.send(s.http.get(request_uri.as_str())).await.expect(200);
+        assert_eq!(
+            response.header("content-type"),
+            Some("application/oauth-authz-req+jwt")
+        );
+        let jwt = response.text.clone();
+        let head = header(&jwt);
+        assert_eq!(head["typ"], "oauth-authz-req+jwt");
+        let client_id = params["client_id"].clone();
+        let did = client_id
+            .strip_prefix("decentralized_identifier:")
+            .expect("a DID client");
+        let kid = head["kid"].as_str().unwrap();
+        assert!(kid.starts_with(did), "{kid} is a key of {did}");
+        let key = s
+            .ctx
+            .resolver
+            .resolve_key(kid, vouch::protocol::did::resolver::KeyUse::Issuer)
+            .await
+            .unwrap();
+        identity_kit::jose::CompactJws::decode(&jwt)
+            .unwrap()
+            .verify(&identity_kit::jose::DefaultVerifier, &key)
+            .unwrap();
+        let claims = payload(&jwt);
+        assert_eq!(claims["client_id"], client_id.as_str());
+        Self { claims, client_id }
+    }
+
+    pub fn nonce(&self) -> String {
+        self.claims["nonce"].as_str().unwrap().to_string()
+    }
+
+    /// Posts `vp_token` (and this request's `state`) to the `response_uri`.
+    pub async fn answer(&self, s: &TestServer, vp_token: &Value) -> Resp {
+        self.post(
+            s,
+            &[
+                ("vp_token", vp_token.to_string()),
+                ("state", self.claims["state"].as_str().unwrap().to_string()),
+            ],
+        )
+        .await
+    }
+
+    pub async fn post(&self, s: &TestServer, form: &[(&str, String)]) -> Resp {
+        s.send(
+            s.http
+                .post(self.claims["response_uri"].as_str().unwrap())
+                .form(form),
+        )
+        .await
+    }
+}
+
 #[async_trait::async_trait]
 impl Signer for HolderKey {
     fn alg(&self) -> JwsAlgorithm {

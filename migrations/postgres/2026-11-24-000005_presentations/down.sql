@@ -1,0 +1,2 @@
+DROP TABLE presentation_events;
+DROP TABLE presentation_sessions;

@@ -1,0 +1,114 @@
+//! Presentation sessions and their event trail. The wallet's answer is recorded by a
+//! conditional update, so of two answers racing for one session exactly one lands.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::AnyConnection;
+use super::rows::{PresentationEventRow, PresentationSessionRow};
+use super::schema::presentation_events::dsl as e;
+use super::schema::presentation_sessions::dsl as s;
+
+pub fn insert(conn: &mut AnyConnection, row: &PresentationSessionRow) -> QueryResult<()> {
+    diesel::insert_into(s::presentation_sessions)
+        .values(row)
+        .execute(conn)
+        .map(|_| ())
+}
+
+pub fn get(
+    conn: &mut AnyConnection,
+    env: &str,
+    id: &str,
+) -> QueryResult<Option<PresentationSessionRow>> {
+    s::presentation_sessions
+        .filter(s::environment_id.eq(env))
+        .filter(s::id.eq(id))
+        .select(PresentationSessionRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn delete(conn: &mut AnyConnection, env: &str, id: &str) -> QueryResult<usize> {
+    diesel::delete(
+        s::presentation_sessions
+            .filter(s::environment_id.eq(env))
+            .filter(s::id.eq(id)),
+    )
+    .execute(conn)
+}
+
+/// Marks the request object fetched: INITIAL becomes WAITING (a later fetch changes
+/// nothing).
+pub fn mark_fetched(conn: &mut AnyConnection, id: &str, at: NaiveDateTime) -> QueryResult<usize> {
+    diesel::update(
+        s::presentation_sessions
+            .filter(s::id.eq(id))
+            .filter(s::status.eq("INITIAL")),
+    )
+    .set((
+        s::status.eq("WAITING"),
+        s::request_fetched_at.eq(at),
+        s::updated_at.eq(at),
+    ))
+    .execute(conn)
+}
+
+/// Records the outcome of the wallet's answer when the session is still open and not
+/// past its lifetime; false when another answer (or the clock) came first.
+pub fn answer(
+    conn: &mut AnyConnection,
+    id: &str,
+    status: &str,
+    result: &str,
+    at: NaiveDateTime,
+) -> QueryResult<bool> {
+    diesel::update(
+        s::presentation_sessions
+            .filter(s::id.eq(id))
+            .filter(s::status.eq_any(["INITIAL", "WAITING"]))
+            .filter(s::expires_at.gt(at)),
+    )
+    .set((
+        s::status.eq(status),
+        s::result.eq(result),
+        s::responded_at.eq(at),
+        s::updated_at.eq(at),
+    ))
+    .execute(conn)
+    .map(|n| n == 1)
+}
+
+/// Marks open sessions past their lifetime VERIFICATION_EXPIRED; returns how many.
+pub fn expire(conn: &mut AnyConnection, now: NaiveDateTime) -> QueryResult<usize> {
+    diesel::update(
+        s::presentation_sessions
+            .filter(s::status.eq_any(["INITIAL", "WAITING"]))
+            .filter(s::expires_at.le(now)),
+    )
+    .set((s::status.eq("VERIFICATION_EXPIRED"), s::updated_at.eq(now)))
+    .execute(conn)
+}
+
+pub fn insert_event(conn: &mut AnyConnection, row: &PresentationEventRow) -> QueryResult<()> {
+    diesel::insert_into(e::presentation_events)
+        .values(row)
+        .execute(conn)
+        .map(|_| ())
+}
+
+pub fn events(
+    conn: &mut AnyConnection,
+    session: &str,
+    after: Option<&str>,
+    limit: i64,
+) -> QueryResult<Vec<PresentationEventRow>> {
+    keyset_page!(
+        conn,
+        e::presentation_events.filter(e::session_id.eq(session)),
+        e::id,
+        PresentationEventRow,
+        after,
+        limit
+    )
+}
