@@ -73,6 +73,13 @@ pub struct Config {
     pub credential_validity_seconds: i64,
     /// Lifetime of a presentation session (credential verification), in seconds.
     pub presentation_ttl_seconds: i64,
+    /// PEM certificate chain (leaf first) of the verifier's `x509_san_dns:` and
+    /// `x509_hash:` client identifiers. Unset: a development chain is made on first start.
+    pub verifier_x509_chain_file: Option<PathBuf>,
+    /// The PKCS#8 PEM private key of that chain's leaf (with `verifier_x509_chain_file`).
+    pub verifier_x509_key_file: Option<PathBuf>,
+    /// PEM certificates of the CAs whose `x5c`-signed credentials the verifier accepts.
+    pub verifier_trust_anchors_file: Option<PathBuf>,
     /// Entries per status list (at least 131,072, the Bitstring Status List minimum).
     pub status_list_size: u64,
     /// How long verifiers may cache a status list (`ttl`, `Cache-Control: max-age`): a
@@ -112,6 +119,9 @@ impl Default for Config {
             nonce_ttl_seconds: 300,
             credential_validity_seconds: 365 * 24 * 3600,
             presentation_ttl_seconds: 300,
+            verifier_x509_chain_file: None,
+            verifier_x509_key_file: None,
+            verifier_trust_anchors_file: None,
             status_list_size: 131_072,
             status_list_ttl_seconds: 60,
             tx_code_max_attempts: 5,
@@ -186,9 +196,14 @@ impl Config {
                 "credential_validity_seconds",
                 self.credential_validity_seconds,
             ),
+            ("presentation_ttl_seconds", self.presentation_ttl_seconds),
         ] {
             anyhow::ensure!(value > 0, "{name} must be positive");
         }
+        anyhow::ensure!(
+            self.verifier_x509_chain_file.is_some() == self.verifier_x509_key_file.is_some(),
+            "verifier_x509_chain_file and verifier_x509_key_file go together"
+        );
         anyhow::ensure!(
             (131_072..=16_777_216).contains(&self.status_list_size),
             "status_list_size must be between 131072 and 16777216"

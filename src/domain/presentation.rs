@@ -51,6 +51,22 @@ impl SessionStatus {
         matches!(self, Self::Successful | Self::Failed | Self::Expired)
     }
 
+    /// The status after `event`, or `None` when the event cannot happen in this state
+    /// (the store's conditional updates enforce the same rules, so that of two racing
+    /// answers exactly one lands).
+    pub fn next(self, event: SessionEvent) -> Option<Self> {
+        use SessionEvent as E;
+        match (self, event) {
+            (Self::Initial | Self::Waiting, E::RequestFetched) => Some(Self::Waiting),
+            (Self::Initial | Self::Waiting, E::Answered { verified: true }) => {
+                Some(Self::Successful)
+            }
+            (Self::Initial | Self::Waiting, E::Answered { verified: false }) => Some(Self::Failed),
+            (Self::Initial | Self::Waiting, E::TimedOut) => Some(Self::Expired),
+            _ => None,
+        }
+    }
+
     /// The status at `now` of a session stored as `self` that expires at `expires_at`: an
     /// open session past its lifetime reads as expired before the job records it.
     pub fn at(self, now: chrono::NaiveDateTime, expires_at: chrono::NaiveDateTime) -> Self {
@@ -60,6 +76,18 @@ impl SessionStatus {
             self
         }
     }
+}
+
+/// What moves a session from one status to the next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionEvent {
+    /// The wallet fetched the request object (any number of times while open).
+    RequestFetched,
+    /// The wallet answered: a presentation that verified, or one that did not (or an
+    /// OAuth error from the wallet).
+    Answered { verified: bool },
+    /// The session's lifetime ended.
+    TimedOut,
 }
 
 /// The error codes of a failed verification (seed 004, "Credential Verifications error
@@ -154,13 +182,21 @@ pub struct PresentationSessionInput {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
     pub dcql_query: Option<Value>,
-    /// `decentralized_identifier` (default: a request object signed under the
-    /// environment's DID) or `redirect_uri` (unsigned, by value) (vouch extension).
+    /// How the verifier names itself (vouch extension): `decentralized_identifier`
+    /// (default: a request object signed under the environment's DID), `x509_san_dns` or
+    /// `x509_hash` (signed with the verifier certificate, `x5c` in the header), or
+    /// `redirect_uri` (unsigned, passed by value in the link).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub client_id_prefix: Option<String>,
-    /// `direct_post` (default) (vouch extension).
+    /// `direct_post` (default) or `direct_post.jwt` (the answer encrypted to a key made
+    /// for this session) (vouch extension).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub response_mode: Option<String>,
+    /// `get` (default) or `post`: whether the link asks the wallet to POST for the
+    /// request object (`request_uri_method=post`, with its `wallet_nonce`) (vouch
+    /// extension). Both methods are answered either way.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_uri_method: Option<String>,
     /// Where the wallet sends the user after a same-device flow (vouch extension); the
     /// wallet gets it with a `response_code` to append.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -168,8 +204,18 @@ pub struct PresentationSessionInput {
 }
 
 pub const PROTOCOLS: [&str; 2] = ["OPENID4VP", "NATIVE"];
-pub const CLIENT_ID_PREFIXES: [&str; 2] = ["decentralized_identifier", "redirect_uri"];
-pub const RESPONSE_MODES: [&str; 1] = ["direct_post"];
+/// `1.0`: OpenID4VP 1.0 with DCQL. `ID1`: OpenID4VP Implementer's Draft 1 with SIOPv2, as
+/// the DIF JWT VC Presentation Profile pins them (Presentation Exchange, `response_type
+/// vp_token id_token`, a bare DID as client id), for legacy wallets.
+pub const PROTOCOL_VERSIONS: [&str; 2] = ["1.0", "ID1"];
+pub const CLIENT_ID_PREFIXES: [&str; 4] = [
+    "decentralized_identifier",
+    "redirect_uri",
+    "x509_san_dns",
+    "x509_hash",
+];
+pub const RESPONSE_MODES: [&str; 2] = ["direct_post", "direct_post.jwt"];
+pub const REQUEST_URI_METHODS: [&str; 2] = ["get", "post"];
 const MAX_MESSAGE: usize = 1024;
 const MAX_REQUESTED: usize = 10;
 const MAX_KEYS: usize = 100;
@@ -178,6 +224,8 @@ const MAX_KEYS: usize = 100;
 #[derive(Debug, Clone)]
 pub struct ValidSession {
     pub protocol: &'static str,
+    pub protocol_version: &'static str,
+    pub request_uri_method: &'static str,
     pub requested: Vec<(String, Vec<String>)>,
     pub dcql_query: Option<Value>,
     pub client_id_prefix: &'static str,
@@ -233,6 +281,40 @@ impl PresentationSessionInput {
             "responseMode",
             &mut errors,
         );
+        let protocol_version = pick(
+            self.protocol_version.as_deref(),
+            &PROTOCOL_VERSIONS,
+            "1.0",
+            "protocolVersion",
+            &mut errors,
+        );
+        let request_uri_method = pick(
+            self.request_uri_method.as_deref(),
+            &REQUEST_URI_METHODS,
+            "get",
+            "requestUriMethod",
+            &mut errors,
+        );
+        if protocol_version == "ID1" {
+            if client_id_prefix != "decentralized_identifier" {
+                errors.push(FieldError::invalid(
+                    "clientIdPrefix",
+                    "ID1 (SIOPv2) sessions name the verifier by its DID: decentralized_identifier",
+                ));
+            }
+            if response_mode != "direct_post" {
+                errors.push(FieldError::invalid(
+                    "responseMode",
+                    "ID1 (SIOPv2) sessions are answered by direct_post",
+                ));
+            }
+            if self.dcql_query.is_some() {
+                errors.push(FieldError::invalid(
+                    "dcqlQuery",
+                    "ID1 sessions ask with Presentation Exchange: give requestedCredentials",
+                ));
+            }
+        }
         if let Some(method) = &self.did_method
             && !["JWK", "ION"].contains(&method.as_str())
         {
@@ -349,6 +431,8 @@ impl PresentationSessionInput {
         }
         Ok(ValidSession {
             protocol,
+            protocol_version,
+            request_uri_method,
             requested,
             dcql_query: self.dcql_query.clone(),
             client_id_prefix,
@@ -416,7 +500,7 @@ mod tests {
         assert_eq!(
             targets(
                 json!({"protocol": "X", "requestedCredentials": [{"keys": ["a", "a"]}],
-                "issuerFilter": {"environmentIds": ["nope"]}, "clientIdPrefix": "x509_hash",
+                "issuerFilter": {"environmentIds": ["nope"]}, "clientIdPrefix": "x509_uri",
                 "responseMode": "fragment", "didMethod": "KEY"})
             ),
             [
@@ -443,6 +527,57 @@ mod tests {
             ),
             ["issuerFilter.dids[0]"]
         );
+    }
+
+    #[test]
+    fn id1_sessions_are_did_clients_answering_by_direct_post() {
+        assert_eq!(
+            targets(json!({"protocolVersion": "ID1", "clientIdPrefix": "x509_hash",
+                "responseMode": "direct_post.jwt", "requestedCredentials": [{"type": "A"}]})),
+            ["clientIdPrefix", "responseMode"]
+        );
+        assert_eq!(
+            targets(json!({"protocolVersion": "0.9", "requestUriMethod": "put",
+                "requestedCredentials": [{"type": "A"}]})),
+            ["protocolVersion", "requestUriMethod"]
+        );
+        let v = input(json!({"protocolVersion": "ID1", "requestUriMethod": "post",
+            "requestedCredentials": [{"type": "A"}]}))
+        .validate()
+        .unwrap();
+        assert_eq!((v.protocol_version, v.request_uri_method), ("ID1", "post"));
+    }
+
+    #[test]
+    fn the_state_machine_takes_one_answer_and_no_event_after_the_end() {
+        use SessionEvent as E;
+        let s = SessionStatus::Initial;
+        assert_eq!(s.next(E::RequestFetched), Some(SessionStatus::Waiting));
+        let waiting = SessionStatus::Waiting;
+        assert_eq!(waiting.next(E::RequestFetched), Some(SessionStatus::Waiting));
+        assert_eq!(
+            waiting.next(E::Answered { verified: true }),
+            Some(SessionStatus::Successful)
+        );
+        assert_eq!(
+            s.next(E::Answered { verified: false }),
+            Some(SessionStatus::Failed)
+        );
+        assert_eq!(waiting.next(E::TimedOut), Some(SessionStatus::Expired));
+        for end in [
+            SessionStatus::Successful,
+            SessionStatus::Failed,
+            SessionStatus::Expired,
+        ] {
+            for event in [
+                E::RequestFetched,
+                E::Answered { verified: true },
+                E::Answered { verified: false },
+                E::TimedOut,
+            ] {
+                assert_eq!(end.next(event), None, "{end:?} takes no {event:?}");
+            }
+        }
     }
 
     #[test]

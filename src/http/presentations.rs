@@ -13,7 +13,6 @@ use super::extract::{EnvAdmin, Json, Query, media_type, read_body};
 use super::resources::{IdRef, Link, Links, collection, env_path, links};
 use crate::domain::presentation::{PresentationSessionInput, VerificationError};
 use crate::domain::time::iso;
-use crate::protocol::oid4vp::request::REQUEST_OBJECT_TYPE;
 use crate::service::Ctx;
 use crate::service::oid4vci::ProtocolError;
 use crate::service::oid4vp::{self, SessionView};
@@ -354,11 +353,11 @@ async fn form(
         .map_err(|_| ProtocolError::bad("invalid_request", "the body is not form-encoded"))
 }
 
-fn request_object_response(jwt: String) -> HttpResponse {
+fn request_object_response(object: oid4vp::RequestObject) -> HttpResponse {
     HttpResponse::Ok()
-        .content_type(REQUEST_OBJECT_TYPE)
+        .content_type(object.media_type)
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .body(jwt)
+        .body(object.jwt)
 }
 
 /// The signed request object of a session (OpenID4VP 1.0 §5.7,
@@ -377,8 +376,8 @@ async fn get_request_object(
     ctx: Data<Ctx>,
     path: Path<(String, String)>,
 ) -> Result<HttpResponse, ProtocolError> {
-    let jwt = oid4vp::request_object(&ctx, &path.0, &path.1, None, "GET").await?;
-    Ok(request_object_response(jwt))
+    let object = oid4vp::request_object(&ctx, &path.0, &path.1, None, "GET").await?;
+    Ok(request_object_response(object))
 }
 
 /// The request object with `request_uri_method=post` (§5.10): the wallet may send a
@@ -403,14 +402,16 @@ async fn post_request_object(
         .iter()
         .find(|(k, _)| k == "wallet_nonce")
         .map(|(_, v)| v.clone());
-    let jwt = oid4vp::request_object(&ctx, &path.0, &path.1, nonce, "POST").await?;
-    Ok(request_object_response(jwt))
+    let object = oid4vp::request_object(&ctx, &path.0, &path.1, nonce, "POST").await?;
+    Ok(request_object_response(object))
 }
 
-/// The `response_uri` (`direct_post`): the wallet's `vp_token` and `state`, or an OAuth
-/// `error`. 200 with `{}` (or a `redirect_uri` for same-device flows) once recorded,
-/// whether the presentation verified or not; 400 `invalid_request` for a malformed
-/// answer, a wrong `state`, or a session already answered or expired.
+/// The `response_uri` (`direct_post`, `direct_post.jwt`): the wallet's `vp_token` and
+/// `state` (or `response`, their JWE), or an OAuth `error`. 200 with `{}` once recorded
+/// (with a `redirect_uri` carrying a `response_code` for same-device sessions, whatever
+/// the outcome); 400 `invalid_request` for a presentation that failed verification (the
+/// session records why), a malformed answer, a wrong `state`, or a session already
+/// answered or expired.
 #[utoipa::path(
     tag = "openid4vp",
     params(("environmentId" = String, Path), ("sessionId" = String, Path)),
@@ -432,10 +433,27 @@ async fn response_endpoint(
         .json(body))
 }
 
+/// The verifier's X.509 chain (PEM, leaf first): the certificate behind `x509_san_dns:`
+/// and `x509_hash:` client identifiers, then its CA. The development chain's root is the
+/// trust anchor a wallet under test needs; a configured chain shows what was configured.
+#[utoipa::path(
+    tag = "openid4vp",
+    responses((status = 200, content_type = "application/x-pem-file", body = String))
+)]
+#[get("/oid4vp/x509/chain.pem")]
+async fn certificate_chain(ctx: Data<Ctx>) -> ApiResult<HttpResponse> {
+    let certificate = oid4vp::certificate::client_certificate(&ctx).await?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/x-pem-file")
+        .insert_header((header::CACHE_CONTROL, "max-age=300"))
+        .body(certificate.chain.to_pem()))
+}
+
 pub fn wallet_routes(cfg: &mut ServiceConfig) {
     cfg.service(get_request_object)
         .service(post_request_object)
-        .service(response_endpoint);
+        .service(response_endpoint)
+        .service(certificate_chain);
 }
 
 pub fn routes(cfg: &mut ServiceConfig) {

@@ -1,5 +1,5 @@
-//! Periodic work: forgetting used nonces and expired OpenID4VCI tokens, and expiring
-//! user credentials (their status list entries then read INVALID). Issuance rules and
+//! Periodic work: forgetting used nonces and expired OpenID4VCI tokens, expiring user
+//! credentials (their status list entries then read INVALID) and presentation sessions. Issuance rules and
 //! notification delivery will be jobs here too.
 //!
 //! Several instances may share one database, so an instance runs a job only while it
@@ -20,6 +20,9 @@ use crate::store::{issuance, job_leases, user_credentials};
 pub const CLEANUP_INTERVAL: Duration = Duration::from_secs(60);
 /// How often credentials past their `expiresAt` are expired.
 pub const EXPIRY_INTERVAL: Duration = Duration::from_secs(30);
+/// How often presentation sessions past their lifetime are marked expired (reads show
+/// them expired from the moment they are, whether or not this has run).
+pub const PRESENTATION_EXPIRY_INTERVAL: Duration = Duration::from_secs(30);
 /// How long a lease lasts: a run that takes longer stops early (see [`EXPIRY_BATCH`]).
 const LEASE: chrono::Duration = chrono::Duration::minutes(5);
 /// Credentials expired per transaction.
@@ -128,5 +131,8 @@ pub fn spawn(ctx: Ctx) {
     });
     every(&ctx, "expiry", EXPIRY_INTERVAL, |ctx| {
         Box::pin(async move { expire(&ctx).await })
+    });
+    every(&ctx, "presentation-expiry", PRESENTATION_EXPIRY_INTERVAL, |ctx| {
+        Box::pin(async move { crate::service::oid4vp::expire(&ctx).await })
     });
 }

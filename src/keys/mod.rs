@@ -9,6 +9,7 @@
 mod master;
 mod software;
 mod verifier;
+pub mod x509;
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};

@@ -104,17 +104,27 @@ impl SoftwareKey {
         sealed: &str,
     ) -> anyhow::Result<Self> {
         let pkcs8 = master.open(kid.as_bytes(), sealed)?;
+        Self::from_pkcs8(kid, alg, public_jwk, &pkcs8)
+    }
+
+    /// A key from its PKCS#8 DER (a configured key file, or one this module made).
+    pub(crate) fn from_pkcs8(
+        kid: &str,
+        alg: JwsAlgorithm,
+        public_jwk: Jwk,
+        pkcs8: &[u8],
+    ) -> anyhow::Result<Self> {
         let pair = match alg {
             JwsAlgorithm::ES256 => KeyPair::Es256(
                 EcdsaKeyPair::from_pkcs8(
                     &ECDSA_P256_SHA256_FIXED_SIGNING,
-                    &pkcs8,
+                    pkcs8,
                     &SystemRandom::new(),
                 )
                 .map_err(|_| anyhow::anyhow!("stored P-256 key {kid} does not parse"))?,
             ),
             JwsAlgorithm::EdDSA => KeyPair::EdDsa(
-                Ed25519KeyPair::from_pkcs8(&pkcs8)
+                Ed25519KeyPair::from_pkcs8(pkcs8)
                     .map_err(|_| anyhow::anyhow!("stored Ed25519 key {kid} does not parse"))?,
             ),
             other => anyhow::bail!("unsupported stored key algorithm {other}"),

@@ -8,4 +8,5 @@ pub mod oid4vci;
 pub mod oid4vp;
 pub mod qr;
 pub mod sd_jwt_vc;
+pub mod siopv2;
 pub mod status;

@@ -47,6 +47,9 @@ pub struct Ctx {
     /// The verifier's key resolver and status check, made on first use (their caches
     /// live as long as the server).
     pub verifier_trust: Arc<std::sync::OnceLock<oid4vp::trust::Trust>>,
+    /// The verifier certificate of x509 client identifiers, loaded on first use.
+    pub verifier_certificate:
+        Arc<tokio::sync::OnceCell<Arc<crate::keys::x509::ClientCertificate>>>,
 }
 
 /// What [`cache`] keeps for the hot paths.
@@ -89,6 +92,7 @@ impl Ctx {
             status_lists: Arc::default(),
             status_reservations: Arc::default(),
             verifier_trust: Arc::default(),
+            verifier_certificate: Arc::default(),
         })
     }
 }

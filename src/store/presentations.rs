@@ -61,6 +61,7 @@ pub fn answer(
     id: &str,
     status: &str,
     result: &str,
+    response_code_hash: Option<&str>,
     at: NaiveDateTime,
 ) -> QueryResult<bool> {
     diesel::update(
@@ -72,6 +73,7 @@ pub fn answer(
     .set((
         s::status.eq(status),
         s::result.eq(result),
+        s::response_code_hash.eq(response_code_hash),
         s::responded_at.eq(at),
         s::updated_at.eq(at),
     ))
@@ -79,15 +81,44 @@ pub fn answer(
     .map(|n| n == 1)
 }
 
-/// Marks open sessions past their lifetime VERIFICATION_EXPIRED; returns how many.
-pub fn expire(conn: &mut AnyConnection, now: NaiveDateTime) -> QueryResult<usize> {
+pub fn by_correlation(
+    conn: &mut AnyConnection,
+    env: &str,
+    correlation_id: &str,
+) -> QueryResult<Option<PresentationSessionRow>> {
+    s::presentation_sessions
+        .filter(s::environment_id.eq(env))
+        .filter(s::correlation_id.eq(correlation_id))
+        .select(PresentationSessionRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Up to `limit` open sessions past their lifetime.
+pub fn expired_batch(
+    conn: &mut AnyConnection,
+    now: NaiveDateTime,
+    limit: i64,
+) -> QueryResult<Vec<PresentationSessionRow>> {
+    s::presentation_sessions
+        .filter(s::status.eq_any(["INITIAL", "WAITING"]))
+        .filter(s::expires_at.le(now))
+        .order(s::expires_at)
+        .limit(limit)
+        .select(PresentationSessionRow::as_select())
+        .load(conn)
+}
+
+/// Marks the open session `id` VERIFICATION_EXPIRED; false when it was answered first.
+pub fn expire(conn: &mut AnyConnection, id: &str, now: NaiveDateTime) -> QueryResult<bool> {
     diesel::update(
         s::presentation_sessions
-            .filter(s::status.eq_any(["INITIAL", "WAITING"]))
-            .filter(s::expires_at.le(now)),
+            .filter(s::id.eq(id))
+            .filter(s::status.eq_any(["INITIAL", "WAITING"])),
     )
     .set((s::status.eq("VERIFICATION_EXPIRED"), s::updated_at.eq(now)))
     .execute(conn)
+    .map(|n| n == 1)
 }
 
 pub fn insert_event(conn: &mut AnyConnection, row: &PresentationEventRow) -> QueryResult<()> {

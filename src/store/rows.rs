@@ -321,11 +321,19 @@ pub struct PresentationSessionRow {
     pub request: String,
     /// JSON: the DCQL query sent to the wallet.
     pub dcql_query: String,
+    /// JSON: the Presentation Exchange definition of an ID1 session.
+    pub presentation_definition: Option<String>,
     pub client_id: String,
     /// `direct_post` or `direct_post.jwt`.
     pub response_mode: String,
     pub nonce: String,
     pub state: String,
+    /// direct_post.jwt: the session's ephemeral private key, sealed.
+    pub encryption_key: Option<String>,
+    /// SHA-256 (hex) of the response_code of a same-device answer.
+    pub response_code_hash: Option<String>,
+    /// The backend verify API's correlation id.
+    pub correlation_id: Option<String>,
     /// JSON: `{credentials: [...], errors: [...]}` once answered.
     pub result: Option<String>,
     pub created_at: NaiveDateTime,

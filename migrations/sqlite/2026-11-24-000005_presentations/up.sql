@@ -8,10 +8,20 @@ CREATE TABLE presentation_sessions (
     -- The create request as given (echoed in reads).
     request TEXT NOT NULL,
     dcql_query TEXT NOT NULL,
+    -- ID1 sessions: the Presentation Exchange definition the request carries instead.
+    presentation_definition TEXT,
     client_id TEXT NOT NULL,
     response_mode TEXT NOT NULL,
     nonce TEXT NOT NULL,
     state TEXT NOT NULL,
+    -- direct_post.jwt: the private half of this session's ephemeral ECDH-ES key, sealed
+    -- with the master key (the session id as associated data).
+    encryption_key TEXT,
+    -- Same-device flows: SHA-256 (hex) of the response_code handed back with the
+    -- redirect_uri.
+    response_code_hash TEXT,
+    -- The backend verify API's correlation id (unique per environment).
+    correlation_id TEXT,
     -- Verification outcome: verified credentials and errors (JSON), once answered.
     result TEXT,
     created_at TIMESTAMP NOT NULL,
@@ -22,6 +32,8 @@ CREATE TABLE presentation_sessions (
 );
 CREATE INDEX presentation_sessions_environment ON presentation_sessions (environment_id, id);
 CREATE INDEX presentation_sessions_expiry ON presentation_sessions (expires_at);
+CREATE UNIQUE INDEX presentation_sessions_correlation
+    ON presentation_sessions (environment_id, correlation_id);
 
 CREATE TABLE presentation_events (
     id TEXT PRIMARY KEY NOT NULL,

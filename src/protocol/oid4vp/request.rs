@@ -11,15 +11,27 @@ pub const SELF_ISSUED_AUDIENCE: &str = "https://self-issued.me/v2";
 /// What a session asks a wallet.
 #[derive(Debug, Clone)]
 pub struct AuthorizationRequest {
-    /// With its prefix: `decentralized_identifier:did:…` or `redirect_uri:https://…`.
+    /// With its prefix (`decentralized_identifier:did:…`, `x509_hash:…`,
+    /// `redirect_uri:https://…`); a bare DID in the ID1 profile.
     pub client_id: String,
     pub response_uri: String,
     pub response_mode: String,
     pub nonce: String,
     pub state: String,
-    pub dcql_query: Value,
+    pub query: Query,
     /// Shown to the user (`client_metadata.client_name`).
     pub client_name: Option<String>,
+    /// direct_post.jwt: the public JWK the wallet encrypts its answer to.
+    pub encryption_jwk: Option<Value>,
+}
+
+/// How the request asks for credentials: a DCQL query (OpenID4VP 1.0), or a Presentation
+/// Exchange definition with a SIOPv2 ID Token (Implementer's Draft 1, the DIF JWT VC
+/// Presentation Profile).
+#[derive(Debug, Clone)]
+pub enum Query {
+    Dcql(Value),
+    PresentationDefinition(Value),
 }
 
 /// What the verifier accepts (`client_metadata.vp_formats_supported`, §11.1).
@@ -31,29 +43,68 @@ pub fn vp_formats_supported() -> Value {
     })
 }
 
+/// The same formats under their draft names (`vp_formats`, Presentation Exchange).
+fn vp_formats_draft() -> Value {
+    let algs = json!(["ES256", "ES384", "EdDSA", "ES256K"]);
+    json!({
+        "jwt_vp_json": {"alg": algs},
+        "jwt_vc_json": {"alg": algs},
+        "jwt_vp": {"alg": algs},
+        "vc+sd-jwt": {"sd-jwt_alg_values": algs, "kb-jwt_alg_values": algs},
+        "dc+sd-jwt": {"sd-jwt_alg_values": algs, "kb-jwt_alg_values": algs},
+    })
+}
+
+/// What SIOPv2 subjects the verifier resolves (`subject_syntax_types_supported`).
+pub const SUBJECT_SYNTAX_TYPES: [&str; 4] = [
+    "urn:ietf:params:oauth:jwk-thumbprint",
+    "did:jwk",
+    "did:key",
+    "did:ion",
+];
+
 impl AuthorizationRequest {
     fn client_metadata(&self) -> Value {
-        let mut metadata = json!({"vp_formats_supported": vp_formats_supported()});
+        let mut metadata = match self.query {
+            Query::Dcql(_) => json!({"vp_formats_supported": vp_formats_supported()}),
+            Query::PresentationDefinition(_) => json!({
+                "vp_formats": vp_formats_draft(),
+                "subject_syntax_types_supported": SUBJECT_SYNTAX_TYPES,
+                "id_token_signing_alg_values_supported": ["ES256", "ES256K", "EdDSA", "ES384"],
+            }),
+        };
         if let Some(name) = &self.client_name {
             metadata["client_name"] = json!(name);
+        }
+        if let Some(jwk) = &self.encryption_jwk {
+            metadata["jwks"] = json!({"keys": [jwk]});
+            metadata["encrypted_response_enc_values_supported"] = json!(super::jwe::ENC_VALUES);
         }
         metadata
     }
 
     /// The request parameters, as a JSON object.
     pub fn parameters(&self) -> Map<String, Value> {
-        let Value::Object(map) = json!({
-            "client_id": self.client_id,
-            "response_type": "vp_token",
-            "response_mode": self.response_mode,
-            "response_uri": self.response_uri,
-            "nonce": self.nonce,
-            "state": self.state,
-            "dcql_query": self.dcql_query,
-            "client_metadata": self.client_metadata(),
-        }) else {
-            unreachable!("an object literal")
-        };
+        let mut map = Map::new();
+        map.insert("client_id".into(), json!(self.client_id));
+        map.insert("response_mode".into(), json!(self.response_mode));
+        map.insert("response_uri".into(), json!(self.response_uri));
+        map.insert("nonce".into(), json!(self.nonce));
+        map.insert("state".into(), json!(self.state));
+        match &self.query {
+            Query::Dcql(query) => {
+                map.insert("response_type".into(), json!("vp_token"));
+                map.insert("dcql_query".into(), query.clone());
+            }
+            Query::PresentationDefinition(definition) => {
+                map.insert("response_type".into(), json!("vp_token id_token"));
+                map.insert("scope".into(), json!("openid"));
+                map.insert("client_id_scheme".into(), json!("did"));
+                map.insert("id_token_type".into(), json!("subject_signed"));
+                map.insert("presentation_definition".into(), definition.clone());
+            }
+        }
+        map.insert("client_metadata".into(), self.client_metadata());
         map
     }
 
@@ -77,7 +128,8 @@ impl AuthorizationRequest {
         Value::Object(claims)
     }
 
-    /// The same-device / QR link by reference: `openid4vp://?client_id=…&request_uri=…`.
+    /// The same-device / QR link by reference: `openid4vp://?client_id=…&request_uri=…`
+    /// (`openid-vc://` for the DIF profile).
     pub fn link_by_reference(&self, request_uri: &str, post: bool) -> String {
         let mut query = url::form_urlencoded::Serializer::new(String::new());
         query.append_pair("client_id", &self.client_id);
@@ -85,7 +137,11 @@ impl AuthorizationRequest {
         if post {
             query.append_pair("request_uri_method", "post");
         }
-        format!("openid4vp://?{}", query.finish())
+        let scheme = match self.query {
+            Query::Dcql(_) => "openid4vp",
+            Query::PresentationDefinition(_) => "openid-vc",
+        };
+        format!("{scheme}://?{}", query.finish())
     }
 
     /// The link by value, every parameter in the query (for `redirect_uri:` clients,
@@ -113,8 +169,9 @@ mod tests {
             response_mode: "direct_post".into(),
             nonce: "n-1".into(),
             state: "s-1".into(),
-            dcql_query: json!({"credentials": []}),
+            query: Query::Dcql(json!({"credentials": []})),
             client_name: Some("Please share".into()),
+            encryption_jwk: None,
         }
     }
 
@@ -142,6 +199,33 @@ mod tests {
         assert_eq!(claims["aud"], SELF_ISSUED_AUDIENCE);
         assert_eq!(claims["client_metadata"]["client_name"], "Please share");
         assert!(claims["client_metadata"]["vp_formats_supported"]["dc+sd-jwt"].is_object());
+    }
+
+    #[test]
+    fn direct_post_jwt_requests_name_their_encryption_key() {
+        let mut r = request();
+        r.response_mode = "direct_post.jwt".into();
+        r.encryption_jwk = Some(json!({"kty": "EC", "kid": "enc-1"}));
+        let metadata = &r.parameters()["client_metadata"];
+        assert_eq!(metadata["jwks"]["keys"][0]["kid"], "enc-1");
+        assert_eq!(
+            metadata["encrypted_response_enc_values_supported"],
+            json!(["A128GCM", "A256GCM"])
+        );
+    }
+
+    #[test]
+    fn id1_requests_ask_for_an_id_token_with_presentation_exchange() {
+        let mut r = request();
+        r.client_id = "did:web:v.example:e".into();
+        r.query = Query::PresentationDefinition(json!({"id": "pd", "input_descriptors": []}));
+        let p = r.parameters();
+        assert_eq!(p["response_type"], "vp_token id_token");
+        assert_eq!(p["scope"], "openid");
+        assert!(p.get("dcql_query").is_none());
+        assert_eq!(p["presentation_definition"]["id"], "pd");
+        assert!(p["client_metadata"]["subject_syntax_types_supported"].is_array());
+        assert!(r.link_by_reference("https://v/r", false).starts_with("openid-vc://?"));
     }
 
     #[test]
