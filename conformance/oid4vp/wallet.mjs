@@ -89,6 +89,9 @@ async function didUrlKey(didUrl) {
 const pemCertificates = (pem) =>
   (pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []).map((p) => new X509Certificate(p));
 
+// A distinguished name on one line (Node gives one attribute per line).
+const dn = (name) => name.replace(/\n/g, ', ');
+
 function within(cert, at = new Date()) {
   return new Date(cert.validFrom) <= at && at <= new Date(cert.validTo);
 }
@@ -102,21 +105,21 @@ function verifyX5c(x5c, anchors) {
   check(anchors.length > 0, 'the wallet has no X.509 trust anchor (GET /oid4vp/x509/chain.pem gave none)');
   const chain = x5c.map((b64) => new X509Certificate(Buffer.from(b64, 'base64')));
   const leaf = chain[0];
-  check(!(leaf.checkIssued(leaf) && leaf.verify(leaf.publicKey)), `the x5c leaf ${leaf.subject} is self-signed`);
-  check(!leaf.ca, `the x5c leaf ${leaf.subject} is a CA certificate`);
+  check(!(leaf.checkIssued(leaf) && leaf.verify(leaf.publicKey)), `the x5c leaf ${dn(leaf.subject)} is self-signed`);
+  check(!leaf.ca, `the x5c leaf ${dn(leaf.subject)} is a CA certificate`);
   for (const c of chain) {
-    check(within(c), `certificate ${c.subject} is not valid now (${c.validFrom} – ${c.validTo})`);
-    check(!anchors.some((a) => a.raw.equals(c.raw)), `x5c contains the trust anchor ${c.subject}`);
+    check(within(c), `certificate ${dn(c.subject)} is not valid now (${c.validFrom} – ${c.validTo})`);
+    check(!anchors.some((a) => a.raw.equals(c.raw)), `x5c contains the trust anchor ${dn(c.subject)}`);
   }
   for (let i = 0; i + 1 < chain.length; i++) {
     const [c, issuer] = [chain[i], chain[i + 1]];
     check(issuer.ca && c.checkIssued(issuer) && c.verify(issuer.publicKey),
-      `x5c[${i}] ${c.subject} is not issued and signed by x5c[${i + 1}] ${issuer.subject} (a CA)`);
+      `x5c[${i}] ${dn(c.subject)} is not issued and signed by x5c[${i + 1}] ${dn(issuer.subject)} (a CA)`);
   }
   const top = chain[chain.length - 1];
   const anchor = anchors.find((a) => top.checkIssued(a) && top.verify(a.publicKey));
-  check(anchor, `x5c ends at ${top.subject} (issuer ${top.issuer}), not signed by a trust anchor (${anchors.map((a) => a.subject).join('; ')})`);
-  check(anchor.ca && within(anchor), `the trust anchor ${anchor.subject} is not a CA valid now`);
+  check(anchor, `x5c ends at ${dn(top.subject)} (issuer ${dn(top.issuer)}), not signed by a trust anchor (${anchors.map((a) => dn(a.subject)).join('; ')})`);
+  check(anchor.ca && within(anchor), `the trust anchor ${dn(anchor.subject)} is not a CA valid now`);
   return leaf;
 }
 

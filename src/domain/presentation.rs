@@ -532,8 +532,10 @@ mod tests {
     #[test]
     fn id1_sessions_are_did_clients_answering_by_direct_post() {
         assert_eq!(
-            targets(json!({"protocolVersion": "ID1", "clientIdPrefix": "x509_hash",
-                "responseMode": "direct_post.jwt", "requestedCredentials": [{"type": "A"}]})),
+            targets(
+                json!({"protocolVersion": "ID1", "clientIdPrefix": "x509_hash",
+                "responseMode": "direct_post.jwt", "requestedCredentials": [{"type": "A"}]})
+            ),
             ["clientIdPrefix", "responseMode"]
         );
         assert_eq!(
@@ -554,7 +556,10 @@ mod tests {
         let s = SessionStatus::Initial;
         assert_eq!(s.next(E::RequestFetched), Some(SessionStatus::Waiting));
         let waiting = SessionStatus::Waiting;
-        assert_eq!(waiting.next(E::RequestFetched), Some(SessionStatus::Waiting));
+        assert_eq!(
+            waiting.next(E::RequestFetched),
+            Some(SessionStatus::Waiting)
+        );
         assert_eq!(
             waiting.next(E::Answered { verified: true }),
             Some(SessionStatus::Successful)

@@ -8,11 +8,12 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::error::{ApiResult, ErrorBody};
+use super::error::{ApiError, ApiResult, ErrorBody};
 use super::extract::{EnvAdmin, Json, Query, media_type, read_body};
 use super::resources::{IdRef, Link, Links, collection, env_path, links};
 use crate::domain::presentation::{PresentationSessionInput, VerificationError};
 use crate::domain::time::iso;
+use crate::domain::validate::FieldError;
 use crate::service::Ctx;
 use crate::service::oid4vci::ProtocolError;
 use crate::service::oid4vp::{self, SessionView};
@@ -175,6 +176,25 @@ async fn delete_session(
     Ok(HttpResponse::NoContent().finish())
 }
 
+/// Loads a session for a reader. With `?responseCode=` (the same-device flow's code from
+/// the wallet's redirect) the code must match the one handed out, so a frontend that
+/// forwards it proves the user came back from this very presentation.
+async fn read_session(ctx: &Ctx, env: &str, id: &str, query: &Query) -> ApiResult<SessionView> {
+    let view = oid4vp::get(ctx, env, id).await?;
+    if let Some(code) = query.get("responseCode")
+        && !oid4vp::response_code_matches(&view, code)
+    {
+        return Err(ApiError::bad_request(
+            "responseCode does not match the code this session returned to the wallet",
+            vec![FieldError::invalid(
+                "responseCode",
+                "not the response code of this session",
+            )],
+        ));
+    }
+    Ok(view)
+}
+
 /// The presented credentials' data: empty while INITIAL or WAITING.
 #[utoipa::path(
     tag = "presentation sessions",
@@ -190,8 +210,9 @@ async fn credential_data(
     ctx: Data<Ctx>,
     admin: EnvAdmin,
     path: Path<(String, String)>,
+    query: Query,
 ) -> ApiResult<HttpResponse> {
-    let view = oid4vp::get(&ctx, &admin.environment_id, &path.1).await?;
+    let view = read_session(&ctx, &admin.environment_id, &path.1, &query).await?;
     let result = view.result.clone().unwrap_or_default();
     let items: Vec<Value> = result
         .credentials
@@ -236,8 +257,9 @@ async fn session_data(
     ctx: Data<Ctx>,
     admin: EnvAdmin,
     path: Path<(String, String)>,
+    query: Query,
 ) -> ApiResult<HttpResponse> {
-    let view = oid4vp::get(&ctx, &admin.environment_id, &path.1).await?;
+    let view = read_session(&ctx, &admin.environment_id, &path.1, &query).await?;
     let result = view.result.clone().unwrap_or_default();
     let valid = view.status == crate::domain::presentation::SessionStatus::Successful;
     let items: Vec<Value> = result

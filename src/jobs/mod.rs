@@ -132,7 +132,10 @@ pub fn spawn(ctx: Ctx) {
     every(&ctx, "expiry", EXPIRY_INTERVAL, |ctx| {
         Box::pin(async move { expire(&ctx).await })
     });
-    every(&ctx, "presentation-expiry", PRESENTATION_EXPIRY_INTERVAL, |ctx| {
-        Box::pin(async move { crate::service::oid4vp::expire(&ctx).await })
-    });
+    every(
+        &ctx,
+        "presentation-expiry",
+        PRESENTATION_EXPIRY_INTERVAL,
+        |ctx| Box::pin(async move { crate::service::oid4vp::expire(&ctx).await }),
+    );
 }

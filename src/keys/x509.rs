@@ -56,7 +56,10 @@ impl CertificateChain {
     }
 
     pub fn to_pem(&self) -> String {
-        self.der.iter().map(|der| pem_block("CERTIFICATE", der)).collect()
+        self.der
+            .iter()
+            .map(|der| pem_block("CERTIFICATE", der))
+            .collect()
     }
 
     pub fn leaf(&self) -> &[u8] {
@@ -201,10 +204,8 @@ pub fn development_chain(host: &str, now: i64) -> anyhow::Result<(CertificateCha
     let issuer = Issuer::new(root, root_key);
     let leaf_cert = leaf.signed_by(&leaf_key, &issuer).map_err(failed)?;
 
-    let chain = CertificateChain::from_der(vec![
-        leaf_cert.der().to_vec(),
-        root_cert.der().to_vec(),
-    ])?;
+    let chain =
+        CertificateChain::from_der(vec![leaf_cert.der().to_vec(), root_cert.der().to_vec()])?;
     Ok((chain, leaf_key.serialize_der()))
 }
 
@@ -312,7 +313,10 @@ impl CertificateChain {
                 Ok(identity_kit::jose::Jwk::from_p256_public(key)?)
             }
             ("1.2.840.10045.2.1", Some("1.3.132.0.34")) => {
-                anyhow::ensure!(key.len() == 97 && key[0] == 4, "not an uncompressed P-384 point");
+                anyhow::ensure!(
+                    key.len() == 97 && key[0] == 4,
+                    "not an uncompressed P-384 point"
+                );
                 let jwk = serde_json::json!({"kty": "EC", "crv": "P-384",
                     "x": URL_SAFE_NO_PAD.encode(&key[1..49]), "y": URL_SAFE_NO_PAD.encode(&key[49..])});
                 Ok(serde_json::from_value(jwk)?)
@@ -382,7 +386,11 @@ impl ClientCertificate {
 
     /// A configured chain (PEM, leaf first) and its leaf's PKCS#8 PEM key.
     pub fn from_pem(chain: &str, key: &str) -> anyhow::Result<Self> {
-        Self::new(CertificateChain::from_pem(chain)?, &pkcs8_from_pem(key)?, false)
+        Self::new(
+            CertificateChain::from_pem(chain)?,
+            &pkcs8_from_pem(key)?,
+            false,
+        )
     }
 
     /// A fresh development chain for `host`, and its stored form (the key sealed).
@@ -451,10 +459,8 @@ mod tests {
             pkcs8_from_pem(&pkcs8_to_pem(&pkcs8)).unwrap(),
             pkcs8.as_slice()
         );
-        let expected = URL_SAFE_NO_PAD.encode(ring::digest::digest(
-            &ring::digest::SHA256,
-            chain.leaf(),
-        ));
+        let expected =
+            URL_SAFE_NO_PAD.encode(ring::digest::digest(&ring::digest::SHA256, chain.leaf()));
         assert_eq!(chain.x509_hash(), expected);
         assert_eq!(chain.x509_hash().len(), 43);
     }
@@ -462,8 +468,8 @@ mod tests {
     #[test]
     fn a_development_certificate_survives_storage_and_refuses_another_key() {
         let master = crate::keys::MasterKey::random();
-        let (made, stored) = ClientCertificate::development("localhost", 1_800_000_000, &master)
-            .unwrap();
+        let (made, stored) =
+            ClientCertificate::development("localhost", 1_800_000_000, &master).unwrap();
         assert!(!stored.contains("PRIVATE KEY"), "the key is sealed");
         let opened = ClientCertificate::open(&stored, &master).unwrap();
         assert_eq!(opened.chain, made.chain);

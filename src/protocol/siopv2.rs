@@ -145,7 +145,11 @@ mod tests {
             Subject::Jwk(_)
         ));
         c["sub"] = json!("somebody-else");
-        assert!(check_claims(&c, expected()).unwrap_err().contains("thumbprint"));
+        assert!(
+            check_claims(&c, expected())
+                .unwrap_err()
+                .contains("thumbprint")
+        );
     }
 
     #[test]

@@ -48,8 +48,7 @@ pub struct Ctx {
     /// live as long as the server).
     pub verifier_trust: Arc<std::sync::OnceLock<oid4vp::trust::Trust>>,
     /// The verifier certificate of x509 client identifiers, loaded on first use.
-    pub verifier_certificate:
-        Arc<tokio::sync::OnceCell<Arc<crate::keys::x509::ClientCertificate>>>,
+    pub verifier_certificate: Arc<tokio::sync::OnceCell<Arc<crate::keys::x509::ClientCertificate>>>,
 }
 
 /// What [`cache`] keeps for the hot paths.

@@ -16,6 +16,7 @@ mod issuer_profile;
 mod oid4vci;
 mod oid4vci_flows;
 mod oid4vp;
+mod oid4vp_modes;
 mod openapi;
 mod ops;
 mod process;

@@ -137,62 +137,129 @@ impl HolderKey {
 }
 
 /// A presentation request as a wallet sees it: the `openid4vp://` link opened, the
-/// request object fetched and its signature checked against the client's DID.
+/// request object fetched (by GET, or POST when the link asks) and its signature checked
+/// against the client: a DID's key, or an `x5c` leaf that chains to vouch's development
+/// root and that the client id names (SAN or hash). A `redirect_uri:` request is read
+/// from the link itself.
 pub struct PresentationRequest {
     pub claims: Value,
     pub client_id: String,
+    /// The request object's header (empty for a request by value).
+    pub header: Value,
 }
 
 impl PresentationRequest {
     pub async fn open(s: &TestServer, link: &str) -> Self {
         let url = reqwest::Url::parse(link).unwrap();
-        assert_eq!(url.scheme(), "openid4vp");
+        assert!(["openid4vp", "openid-vc"].contains(&url.scheme()), "{link}");
         let params: std::collections::HashMap<String, String> =
             url.query_pairs().into_owned().collect();
-        let request_uri = &params["request_uri"];
-        let response = s.send(s.http.get(request_uri.as_str())).await.expect(200);
-        assert_eq!(
-            response.header("content-type"),
-            Some("application/oauth-authz-req+jwt")
-        );
+        let client_id = params["client_id"].clone();
+        let Some(request_uri) = params.get("request_uri") else {
+            // By value: every parameter in the link, JSON ones as strings.
+            assert!(client_id.starts_with("redirect_uri:"), "{client_id}");
+            let mut claims = serde_json::Map::new();
+            for (k, v) in &params {
+                let value = if v.starts_with('{') {
+                    serde_json::from_str(v).unwrap()
+                } else {
+                    json!(v)
+                };
+                claims.insert(k.clone(), value);
+            }
+            assert_eq!(
+                claims["response_uri"],
+                client_id.strip_prefix("redirect_uri:").unwrap()
+            );
+            return Self {
+                claims: Value::Object(claims),
+                client_id,
+                header: json!({}),
+            };
+        };
+        let response = if params.get("request_uri_method").map(String::as_str) == Some("post") {
+            s.send(
+                s.http
+                    .post(request_uri.as_str())
+                    .form(&[("wallet_nonce", "wn-1")]),
+            )
+            .await
+        } else {
+            s.send(s.http.get(request_uri.as_str())).await
+        }
+        .expect(200);
         let jwt = response.text.clone();
         let head = header(&jwt);
         assert_eq!(head["typ"], "oauth-authz-req+jwt");
-        let client_id = params["client_id"].clone();
-        let did = client_id
-            .strip_prefix("decentralized_identifier:")
-            .expect("a DID client");
-        let kid = head["kid"].as_str().unwrap();
-        assert!(kid.starts_with(did), "{kid} is a key of {did}");
-        let key = s
-            .ctx
-            .resolver
-            .resolve_key(kid, vouch::protocol::did::resolver::KeyUse::Issuer)
-            .await
-            .unwrap();
+        let key = if let Some(x5c) = head.get("x5c") {
+            x5c_key(s, &client_id, x5c).await
+        } else {
+            let did = client_id
+                .strip_prefix("decentralized_identifier:")
+                .unwrap_or(&client_id);
+            let kid = head["kid"].as_str().unwrap();
+            assert!(kid.starts_with(did), "{kid} is a key of {did}");
+            s.ctx
+                .resolver
+                .resolve_key(kid, vouch::protocol::did::resolver::KeyUse::Issuer)
+                .await
+                .unwrap()
+        };
         identity_kit::jose::CompactJws::decode(&jwt)
             .unwrap()
             .verify(&identity_kit::jose::DefaultVerifier, &key)
             .unwrap();
         let claims = payload(&jwt);
         assert_eq!(claims["client_id"], client_id.as_str());
-        Self { claims, client_id }
+        Self {
+            claims,
+            client_id,
+            header: head,
+        }
     }
 
     pub fn nonce(&self) -> String {
         self.claims["nonce"].as_str().unwrap().to_string()
     }
 
-    /// Posts `vp_token` (and this request's `state`) to the `response_uri`.
+    pub fn state(&self) -> String {
+        self.claims["state"].as_str().unwrap().to_string()
+    }
+
+    /// The key `client_metadata.jwks` names for encrypting the answer, if any.
+    pub fn encryption_jwk(&self) -> Option<Value> {
+        self.claims["client_metadata"]["jwks"]["keys"]
+            .get(0)
+            .cloned()
+    }
+
+    /// Posts `vp_token` (and this request's `state`) to the `response_uri`, encrypted
+    /// (A128GCM) when the request asks for direct_post.jwt.
     pub async fn answer(&self, s: &TestServer, vp_token: &Value) -> Resp {
+        if self.claims["response_mode"] == "direct_post.jwt" {
+            return self
+                .post_encrypted(
+                    s,
+                    &json!({"vp_token": vp_token, "state": self.state()}),
+                    "A128GCM",
+                )
+                .await;
+        }
         self.post(
             s,
-            &[
-                ("vp_token", vp_token.to_string()),
-                ("state", self.claims["state"].as_str().unwrap().to_string()),
-            ],
+            &[("vp_token", vp_token.to_string()), ("state", self.state())],
         )
         .await
+    }
+
+    /// Posts `params` as a `response` JWE to this request's encryption key.
+    pub async fn post_encrypted(&self, s: &TestServer, params: &Value, enc: &str) -> Resp {
+        let jwk = self
+            .encryption_jwk()
+            .expect("the request names an encryption key");
+        let jwe = vouch::protocol::oid4vp::jwe::encrypt(params.to_string().as_bytes(), &jwk, enc)
+            .unwrap();
+        self.post(s, &[("response", jwe)]).await
     }
 
     pub async fn post(&self, s: &TestServer, form: &[(&str, String)]) -> Resp {
@@ -203,6 +270,46 @@ impl PresentationRequest {
         )
         .await
     }
+}
+
+/// The key of an `x5c` request object, after checking that the chain leads to vouch's
+/// published development root (rustls-webpki) and that the client id names the leaf.
+async fn x5c_key(s: &TestServer, client_id: &str, x5c: &Value) -> Jwk {
+    use base64::engine::general_purpose::STANDARD;
+    use vouch::keys::x509::{CertificateChain, TrustAnchors};
+    let der: Vec<Vec<u8>> = x5c
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| STANDARD.decode(c.as_str().unwrap()).unwrap())
+        .collect();
+    let chain = CertificateChain::from_der(der).unwrap();
+    assert!(
+        !chain.leaf_is_self_signed().unwrap(),
+        "HAIP: the leaf is not self-signed"
+    );
+    let published = s
+        .send(s.http.get(s.url("/oid4vp/x509/chain.pem")))
+        .await
+        .expect(200);
+    let published = CertificateChain::from_pem(&published.text).unwrap();
+    let root = published.certificates().last().unwrap().clone();
+    assert!(
+        !chain.certificates().contains(&root),
+        "x5c leaves the trust anchor out"
+    );
+    let anchors =
+        TrustAnchors::from_pem(&CertificateChain::from_der(vec![root]).unwrap().to_pem()).unwrap();
+    anchors
+        .verify(&chain, chrono::Utc::now().timestamp())
+        .unwrap();
+    if let Some(hash) = client_id.strip_prefix("x509_hash:") {
+        assert_eq!(hash, chain.x509_hash());
+    } else {
+        let dns = client_id.strip_prefix("x509_san_dns:").unwrap();
+        assert!(chain.dns_names().unwrap().iter().any(|n| n == dns));
+    }
+    chain.leaf_jwk().unwrap()
 }
 
 #[async_trait::async_trait]

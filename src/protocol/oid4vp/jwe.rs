@@ -76,7 +76,8 @@ fn public_from_jwk(jwk: &Value) -> Result<p256::PublicKey, JweError> {
             .map_err(|_| JweError::Header(format!("epk {name} is not 32 bytes")))?;
         Ok(p256::FieldBytes::from(bytes))
     };
-    let point = p256::EncodedPoint::from_affine_coordinates(&coordinate("x")?, &coordinate("y")?, false);
+    let point =
+        p256::EncodedPoint::from_affine_coordinates(&coordinate("x")?, &coordinate("y")?, false);
     Option::from(p256::PublicKey::from_encoded_point(&point))
         .ok_or_else(|| JweError::Header("epk is not a point on P-256".into()))
 }
@@ -126,7 +127,8 @@ fn random_secret() -> p256::SecretKey {
     let rng = ring::rand::SystemRandom::new();
     loop {
         let mut bytes = [0u8; 32];
-        rng.fill(&mut bytes).expect("the system random source works");
+        rng.fill(&mut bytes)
+            .expect("the system random source works");
         if let Ok(secret) = p256::SecretKey::from_slice(&bytes) {
             return secret;
         }
@@ -182,7 +184,9 @@ impl EncryptionKey {
         let header: Value = serde_json::from_slice(&unb64(header_b64, "the header")?)
             .map_err(|_| JweError::Malformed("the header is not JSON".into()))?;
         if !header.is_object() {
-            return Err(JweError::Malformed("the header is not a JSON object".into()));
+            return Err(JweError::Malformed(
+                "the header is not a JSON object".into(),
+            ));
         }
         if header["alg"] != ALG {
             return Err(JweError::Header(format!(
@@ -245,7 +249,8 @@ pub fn encrypt(plaintext: &[u8], recipient: &Value, enc: &str) -> Result<String,
     let public = public_from_jwk(recipient)?;
     let ephemeral = random_secret();
     let (x, y) = public_jwk(&ephemeral.public_key());
-    let mut header = json!({"alg": ALG, "enc": enc, "epk": {"kty": "EC", "crv": "P-256", "x": x, "y": y}});
+    let mut header =
+        json!({"alg": ALG, "enc": enc, "epk": {"kty": "EC", "crv": "P-256", "x": x, "y": y}});
     if let Some(kid) = recipient.get("kid") {
         header["kid"] = kid.clone();
     }

@@ -198,18 +198,33 @@ mod tests {
                 .contains("definition_id")
         );
         assert!(
-            keyed_vp_token("pd-1", 1, &map(json!({"id": "c9", "format": "jwt_vp", "path": "$"})), &token)
-                .unwrap_err()
-                .contains("input descriptor")
+            keyed_vp_token(
+                "pd-1",
+                1,
+                &map(json!({"id": "c9", "format": "jwt_vp", "path": "$"})),
+                &token
+            )
+            .unwrap_err()
+            .contains("input descriptor")
         );
         assert!(
-            keyed_vp_token("pd-1", 1, &map(json!({"id": "c0", "format": "ldp_vp", "path": "$"})), &token)
-                .unwrap_err()
-                .contains("format")
+            keyed_vp_token(
+                "pd-1",
+                1,
+                &map(json!({"id": "c0", "format": "ldp_vp", "path": "$"})),
+                &token
+            )
+            .unwrap_err()
+            .contains("format")
         );
         assert!(
-            keyed_vp_token("pd-1", 1, &map(json!({"id": "c0", "format": "jwt_vp", "path": "$[3]"})), &token)
-                .is_err()
+            keyed_vp_token(
+                "pd-1",
+                1,
+                &map(json!({"id": "c0", "format": "jwt_vp", "path": "$[3]"})),
+                &token
+            )
+            .is_err()
         );
     }
 }

@@ -225,7 +225,10 @@ mod tests {
         assert!(p.get("dcql_query").is_none());
         assert_eq!(p["presentation_definition"]["id"], "pd");
         assert!(p["client_metadata"]["subject_syntax_types_supported"].is_array());
-        assert!(r.link_by_reference("https://v/r", false).starts_with("openid-vc://?"));
+        assert!(
+            r.link_by_reference("https://v/r", false)
+                .starts_with("openid-vc://?")
+        );
     }
 
     #[test]

@@ -211,7 +211,10 @@ mod tests {
         let answer = parse(
             &plain(&[
                 ("vp_token", "eyJhbGciOi.x.y"),
-                ("presentation_submission", r#"{"id": "s", "descriptor_map": []}"#),
+                (
+                    "presentation_submission",
+                    r#"{"id": "s", "descriptor_map": []}"#,
+                ),
                 ("id_token", "eyJ.id.token"),
                 ("state", "s"),
             ]),

@@ -34,7 +34,11 @@ fn token_failure(mut checks: Vec<Value>, check: &str, message: String) -> Outcom
 }
 
 /// The ID Token's subject and the key that signed it, or why not.
-async fn id_token(ctx: &Ctx, session: &SessionView, token: &str) -> Result<(Value, Subject, Jwk), String> {
+async fn id_token(
+    ctx: &Ctx,
+    session: &SessionView,
+    token: &str,
+) -> Result<(Value, Subject, Jwk), String> {
     let jws = CompactJws::decode(token).map_err(|e| format!("the ID Token is not a JWS: {e}"))?;
     let claims: Value = jws
         .claims()
@@ -83,9 +87,10 @@ fn held_by(query_id: &str, presentation: &str, subject: &Subject, key: &Jwk) -> 
     let thumbprint = |jwk: &Jwk| jwk.thumbprint_sha256().ok();
     if query_id.ends_with("_sd_jwt") {
         let issuer_jwt = presentation.split('~').next().unwrap_or_default();
-        let cnf: Option<Jwk> = payload(issuer_jwt)
-            .and_then(|p| serde_json::from_value(p["cnf"]["jwk"].clone()).ok());
-        return cnf.is_some_and(|cnf| thumbprint(&cnf).is_some() && thumbprint(&cnf) == thumbprint(key));
+        let cnf: Option<Jwk> =
+            payload(issuer_jwt).and_then(|p| serde_json::from_value(p["cnf"]["jwk"].clone()).ok());
+        return cnf
+            .is_some_and(|cnf| thumbprint(&cnf).is_some() && thumbprint(&cnf) == thumbprint(key));
     }
     let Some(vp) = payload(presentation) else {
         return false;
@@ -118,9 +123,11 @@ pub async fn verify(
     };
     checks.push(json!({"check": "id_token", "ok": true}));
     // The DIF profile carries the submission inside the ID Token; later drafts beside it.
-    let Some(submission) =
-        submission.or_else(|| claims["_vp_token"]["presentation_submission"].as_object().map(|o| Value::Object(o.clone())))
-    else {
+    let Some(submission) = submission.or_else(|| {
+        claims["_vp_token"]["presentation_submission"]
+            .as_object()
+            .map(|o| Value::Object(o.clone()))
+    }) else {
         return token_failure(
             checks,
             "presentation_submission",
@@ -160,7 +167,9 @@ pub async fn verify(
                 return token_failure(
                     outcome.checks,
                     "holder",
-                    format!("the ID Token's subject {sub} is not the holder of the presentation for {query_id}"),
+                    format!(
+                        "the ID Token's subject {sub} is not the holder of the presentation for {query_id}"
+                    ),
                 );
             }
         }

@@ -28,10 +28,10 @@ use crate::protocol::oid4vp::jwe::EncryptionKey;
 use crate::protocol::oid4vp::request::{AuthorizationRequest, Query};
 use crate::store::rows::PresentationSessionRow;
 
+pub use session::{by_correlation, create_with};
 pub use session::{create, delete, events, expire, get};
 pub use verify::VerifiedCredential;
 pub use wallet::{RequestObject, request_object, respond, response_code_matches};
-pub use session::{by_correlation, create_with};
 
 /// A session as the management API shows it.
 #[derive(Debug, Clone)]

@@ -13,8 +13,8 @@ use crate::protocol::oid4vci::configurations::{Format, vct, w3c_type};
 use crate::protocol::oid4vp::dcql::{self, RequestedType};
 use crate::protocol::oid4vp::jwe::EncryptionKey;
 use crate::protocol::oid4vp::presentation_exchange;
-use crate::service::oid4vci::secrets;
 use crate::service::keyring;
+use crate::service::oid4vci::secrets;
 use crate::store::rows::{PresentationEventRow, PresentationSessionRow};
 use crate::store::{AnyConnection, credential_types, presentations};
 

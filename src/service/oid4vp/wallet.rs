@@ -145,7 +145,8 @@ pub async fn request_object(
     ctx.store
         .write(move |conn| {
             debug_assert_eq!(
-                SessionStatus::parse(&row.status).and_then(|s| s.next(SessionEvent::RequestFetched)),
+                SessionStatus::parse(&row.status)
+                    .and_then(|s| s.next(SessionEvent::RequestFetched)),
                 Some(SessionStatus::Waiting)
             );
             presentations::mark_fetched(conn, &row.id, time::now())?;
@@ -220,6 +221,9 @@ pub async fn respond(
             "state does not match the presentation request",
         ));
     }
+    // A wallet's error answer is a well-formed message: it is taken (200), only the
+    // session fails. A presentation that does not verify is refused with a 400.
+    let wallet_error = matches!(answer, WalletAnswer::Error { .. });
     let (result, checks) = match answer {
         WalletAnswer::Error {
             error, description, ..
@@ -264,7 +268,11 @@ pub async fn respond(
     let status = SessionStatus::Waiting
         .next(SessionEvent::Answered { verified })
         .expect("an open session takes an answer");
-    let response_code = session.input.redirect_uri.as_ref().map(|_| secrets::token());
+    let response_code = session
+        .input
+        .redirect_uri
+        .as_ref()
+        .map(|_| secrets::token());
     let code_hash = response_code.as_deref().map(secrets::sha256_hex);
     let row = session.row.clone();
     let result_json = serde_json::to_string(&result).map_err(|e| server("the result", e))?;
@@ -307,7 +315,7 @@ pub async fn respond(
         let separator = if uri.contains('#') { '&' } else { '#' };
         return Ok(json!({"redirect_uri": format!("{uri}{separator}response_code={code}")}));
     }
-    match first_error {
+    match first_error.filter(|_| !wallet_error) {
         None => Ok(json!({})),
         Some(error) => Err(ProtocolError::bad(
             "invalid_request",
