@@ -6,13 +6,16 @@ use serde_json::{Value, json};
 use crate::backend_tests;
 use crate::common::TestServer;
 use crate::credential_types::{bx_insurance, managed_type};
-use crate::wallet::{HolderKey, Offer};
+use crate::oid4vp::{issue_of, now, query_id};
+use crate::wallet::{HolderKey, Offer, PresentationRequest};
 
 backend_tests!(
     issue_follow_and_revoke,
     correlation_ids_are_idempotent,
     request_errors_name_their_target,
-    options_shape_the_answer
+    options_shape_the_answer,
+    verify_by_template_shows_the_disclosed_claims,
+    verify_requests_are_idempotent_and_checked
 );
 
 async fn managed(s: &TestServer, title: &str, extra: Value) -> String {
@@ -214,4 +217,172 @@ async fn options_shape_the_answer(s: TestServer) {
         .await
         .expect(200);
     assert_eq!(credentials.json["size"], 1, "issued to the user named");
+}
+
+async fn verify_by_template_shows_the_disclosed_claims(s: TestServer) {
+    let type_id = managed(&s, "Proof", Value::Null).await;
+    let holder = HolderKey::es256();
+    let (_, sd_jwt) = issue_of(&s, &type_id, &holder, ".sd_jwt").await;
+    // No keys: the whole card is asked for, the field the credential lacks optional.
+    let r = s
+        .post(
+            "/api/v2/credential/verify",
+            json!({"correlation_id": "v-1", "template_id": "ProofCard", "qr_code": {}}),
+        )
+        .await
+        .expect(201);
+    assert_eq!(r.str("/status_uri"), s.url("/api/v2/verify/v-1"));
+    assert_eq!(
+        r.header("location"),
+        Some(s.url("/api/v2/verify/v-1").as_str())
+    );
+    let link = r.str("/request_uri");
+    assert!(link.starts_with("openid4vp://?client_id="), "{link}");
+    assert!(r.str("/qr_uri").starts_with("data:image/png;base64,"));
+    let status = || s.get("/api/v2/verify/v-1");
+    assert_eq!(
+        status().await.expect(200).json["status"],
+        "verification_request_created"
+    );
+
+    let request = PresentationRequest::open(&s, &link).await;
+    assert_eq!(status().await.json["status"], "request_retrieved");
+    let id = query_id(&request, "dc+sd-jwt");
+    let asked: Vec<Value> = request.claims["dcql_query"]["credentials"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == id.as_str())
+        .unwrap()["claims"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["path"].clone())
+        .collect();
+    assert!(asked.contains(&json!(["Policy ID"])), "{asked:?}");
+    assert!(asked.contains(&json!(["Note"])), "{asked:?}");
+    let p = holder
+        .present_sd_jwt(
+            &sd_jwt,
+            &["Policy ID", "Note"],
+            &request.client_id,
+            &request.nonce(),
+            now(),
+        )
+        .await;
+    request.answer(&s, &json!({ id: [p] })).await.expect(200);
+    let done = status().await.expect(200);
+    assert_eq!(done.json["status"], "verified", "{}", done.json);
+    assert_eq!(done.json["credentials"][0]["format"], "dc+sd-jwt");
+    assert_eq!(done.json["credentials"][0]["claims"]["Policy ID"], "PX-7");
+    assert_eq!(done.json["credentials"][0]["claims"]["Note"], "n");
+    // The same verification is a presentation session for the admin API.
+    let session = s
+        .get(&s.env_path(&format!(
+            "/presentationSessions/{}",
+            done.str("/session_id")
+        )))
+        .await
+        .expect(200);
+    assert_eq!(session.json["status"], "VERIFICATION_SUCCESSFUL");
+
+    // With keys, only those are asked for and must be disclosed.
+    let r = s
+        .post(
+            "/api/v2/credential/verify",
+            json!({"template_id": type_id, "keys": ["Policy ID"]}),
+        )
+        .await
+        .expect(201);
+    let correlation = r.str("/correlation_id");
+    let request = PresentationRequest::open(&s, &r.str("/request_uri")).await;
+    let id = query_id(&request, "dc+sd-jwt");
+    let p = holder
+        .present_sd_jwt(
+            &sd_jwt,
+            &["Note"],
+            &request.client_id,
+            &request.nonce(),
+            now(),
+        )
+        .await;
+    request.answer(&s, &json!({ id: [p] })).await.expect(400);
+    let failed = s
+        .get(&format!("/api/v2/verify/{correlation}"))
+        .await
+        .expect(200);
+    assert_eq!(failed.json["status"], "failed");
+    assert_eq!(failed.json["errors"][0]["code"], "REQUESTED_FIELD_MISSING");
+    assert_eq!(failed.json["errors"][0]["target"], "Policy ID");
+    assert_eq!(failed.json["credentials"], json!([]));
+}
+
+async fn verify_requests_are_idempotent_and_checked(s: TestServer) {
+    managed(&s, "Gate", Value::Null).await;
+    let body = json!({"correlation_id": "g-1", "template_id": "GateCard",
+        "redirect_uri": "https://rp.example/back", "request_uri_base": "https://wallet.example/open"});
+    let first = s
+        .post("/api/v2/credential/verify", body.clone())
+        .await
+        .expect(201);
+    assert!(
+        first
+            .str("/request_uri")
+            .starts_with("https://wallet.example/open?client_id=")
+    );
+    let again = s
+        .post("/api/v2/credential/verify", body.clone())
+        .await
+        .expect(200);
+    assert_eq!(again.json["request_uri"], first.json["request_uri"]);
+    assert_eq!(again.json["session_id"], first.json["session_id"]);
+    let mut other = body.clone();
+    other["keys"] = json!(["Policy ID"]);
+    s.post("/api/v2/credential/verify", other)
+        .await
+        .expect_error(409, "UNIQUENESS_VIOLATION", &["correlation_id"]);
+    s.get("/api/v2/verify/g-1?response_code=forged")
+        .await
+        .expect_error(400, "INVALID_REQUEST", &["response_code"]);
+    s.get("/api/v2/verify/nobody").await.expect(404);
+
+    s.post("/api/v2/credential/verify", json!({}))
+        .await
+        .expect_error(400, "INVALID_DATA", &["template_id"]);
+    s.post(
+        "/api/v2/credential/verify",
+        json!({"template_id": "NoSuchCard"}),
+    )
+    .await
+    .expect_error(400, "INVALID_DATA", &["template_id"]);
+    s.post(
+        "/api/v2/credential/verify",
+        json!({"template_id": "GateCard", "keys": ["Shoe size"], "response_mode": "fax"}),
+    )
+    .await
+    .expect_error(400, "INVALID_DATA", &["response_mode"]);
+    s.post(
+        "/api/v2/credential/verify",
+        json!({"template_id": "GateCard", "keys": ["Shoe size"]}),
+    )
+    .await
+    .expect_error(400, "INVALID_DATA", &["keys[0]"]);
+    s.post(
+        "/api/v2/credential/verify",
+        json!({"dcql_query": {"credentials": [{"id": "x", "format": "dc+sd-jwt", "meta": {"vct_values": ["https://x.example/t"]}}]},
+            "correlation_id": "g-2"}),
+    )
+    .await
+    .expect(201);
+    s.post(
+        "/api/v2/credential/verify",
+        json!({"dcql_query": {"credentials": "no"}, "correlation_id": "g-3"}),
+    )
+    .await
+    .expect_error(400, "INVALID_DATA", &["dcql_query"]);
+    s.get("/api/v2/verify/g-3").await.expect(404);
+
+    // Another environment's token sees none of it.
+    let b = s.new_environment("Verify B").await;
+    s.get_as(&b.token, "/api/v2/verify/g-1").await.expect(404);
 }

@@ -13,6 +13,52 @@ pub struct RequestedType {
     pub w3c_types: Vec<String>,
     /// Claims asked for by name; empty asks for none in particular.
     pub keys: Vec<String>,
+    /// Claims wanted when the credential has them (the whole card, for an OPENID4VP
+    /// session, where PingOne shows every field): a credential that lacks some still
+    /// answers, through a DCQL `claim_sets` fallback.
+    pub optional_keys: Vec<String>,
+}
+
+/// `claims` (and `claim_sets` when some are optional) of one credential query, each
+/// claim path made by `path`.
+fn claims(r: &RequestedType, path: impl Fn(&str) -> Value) -> Option<(Value, Option<Value>)> {
+    let optional: Vec<&String> = r
+        .optional_keys
+        .iter()
+        .filter(|k| !r.keys.contains(k))
+        .collect();
+    if r.keys.is_empty() && optional.is_empty() {
+        return None;
+    }
+    if optional.is_empty() {
+        let claims = r.keys.iter().map(|k| json!({"path": path(k)})).collect();
+        return Some((claims, None));
+    }
+    let all: Vec<&String> = r.keys.iter().chain(optional.iter().copied()).collect();
+    let id = |n: usize| format!("k{n}");
+    let claims = all
+        .iter()
+        .enumerate()
+        .map(|(n, k)| json!({"id": id(n), "path": path(k)}))
+        .collect();
+    // The wallet takes the first set it can satisfy: everything, else what is required
+    // (else, when nothing is, any one claim — DCQL has no empty option).
+    let mut sets = vec![json!((0..all.len()).map(id).collect::<Vec<_>>())];
+    if r.keys.is_empty() {
+        sets.extend((0..all.len()).map(|n| json!([id(n)])));
+    } else {
+        sets.push(json!((0..r.keys.len()).map(id).collect::<Vec<_>>()));
+    }
+    Some((claims, Some(Value::Array(sets))))
+}
+
+fn set_claims(q: &mut Value, claims: Option<(Value, Option<Value>)>) {
+    if let Some((claims, sets)) = claims {
+        q["claims"] = claims;
+        if let Some(sets) = sets {
+            q["claim_sets"] = sets;
+        }
+    }
 }
 
 /// The id of the credential query for requested type `i` in `format`.
@@ -36,8 +82,8 @@ pub fn query(requested: &[RequestedType], with_claims: bool) -> Value {
                 "format": "dc+sd-jwt",
                 "meta": {"vct_values": r.vct_values},
             });
-            if with_claims && !r.keys.is_empty() {
-                q["claims"] = r.keys.iter().map(|k| json!({"path": [k]})).collect();
+            if with_claims {
+                set_claims(&mut q, claims(r, |k| json!([k])));
             }
             options.push(json!([q["id"]]));
             credentials.push(q);
@@ -49,12 +95,8 @@ pub fn query(requested: &[RequestedType], with_claims: bool) -> Value {
                 "meta": {"type_values": r.w3c_types.iter()
                     .map(|t| json!(["VerifiableCredential", t])).collect::<Vec<_>>()},
             });
-            if with_claims && !r.keys.is_empty() {
-                q["claims"] = r
-                    .keys
-                    .iter()
-                    .map(|k| json!({"path": ["credentialSubject", k]}))
-                    .collect();
+            if with_claims {
+                set_claims(&mut q, claims(r, |k| json!(["credentialSubject", k])));
             }
             options.push(json!([q["id"]]));
             credentials.push(q);
@@ -90,6 +132,7 @@ mod tests {
                 vct_values: vec!["https://i/e/types/t".into()],
                 w3c_types: vec!["PolicyCard".into()],
                 keys: vec!["Policy ID".into()],
+                optional_keys: vec![],
             }],
             true,
         );
@@ -129,11 +172,42 @@ mod tests {
                 vct_values: vec![],
                 w3c_types: vec!["A".into()],
                 keys: vec![],
+                optional_keys: vec![],
             }],
             true,
         );
         assert_eq!(q["credentials"].as_array().unwrap().len(), 1);
         assert!(q["credentials"][0].get("claims").is_none());
         assert_eq!(q["credential_sets"][0]["options"], json!([["c0_jwt_vc"]]));
+    }
+
+    #[test]
+    fn optional_claims_fall_back_through_claim_sets() {
+        let r = RequestedType {
+            vct_values: vec!["https://i/e/types/t".into()],
+            w3c_types: vec![],
+            keys: vec!["Policy ID".into()],
+            optional_keys: vec!["Policy ID".into(), "Note".into()],
+        };
+        let q = query(std::slice::from_ref(&r), true);
+        let c = &q["credentials"][0];
+        assert_eq!(
+            c["claims"],
+            json!([{"id": "k0", "path": ["Policy ID"]}, {"id": "k1", "path": ["Note"]}])
+        );
+        assert_eq!(c["claim_sets"], json!([["k0", "k1"], ["k0"]]));
+        let parsed: oid4vp::dcql::dcql_query::DcqlQuery =
+            serde_json::from_value(q.clone()).unwrap();
+        parsed.validate_all().unwrap();
+
+        // Nothing required: all, else any one of them.
+        let q = query(&[RequestedType { keys: vec![], ..r }], true);
+        assert_eq!(
+            q["credentials"][0]["claim_sets"],
+            json!([["k0", "k1"], ["k0"], ["k1"]])
+        );
+        let parsed: oid4vp::dcql::dcql_query::DcqlQuery =
+            serde_json::from_value(q.clone()).unwrap();
+        parsed.validate_all().unwrap();
     }
 }

@@ -39,12 +39,22 @@ pub fn definition(id: &str, requested: &[RequestedType]) -> Value {
                 "path": ["$.vc.type", "$.type", "$.vct"],
                 "filter": {"anyOf": one_of},
             })];
-            for key in &r.keys {
-                fields.push(json!({"path": [
+            let optional = r.optional_keys.iter().filter(|k| !r.keys.contains(k));
+            for (key, is_optional) in r
+                .keys
+                .iter()
+                .map(|k| (k, false))
+                .chain(optional.map(|k| (k, true)))
+            {
+                let mut field = json!({"path": [
                     member("$.vc.credentialSubject", key),
                     member("$.credentialSubject", key),
                     member("$", key),
-                ]}));
+                ]});
+                if is_optional {
+                    field["optional"] = json!(true);
+                }
+                fields.push(field);
             }
             let mut format = serde_json::Map::new();
             if !r.w3c_types.is_empty() {
@@ -58,7 +68,7 @@ pub fn definition(id: &str, requested: &[RequestedType]) -> Value {
                 );
             }
             let mut constraints = json!({"fields": fields});
-            if !r.keys.is_empty() {
+            if !r.keys.is_empty() || !r.optional_keys.is_empty() {
                 constraints["limit_disclosure"] = json!("preferred");
             }
             json!({
@@ -149,6 +159,7 @@ mod tests {
             vct_values: vec!["https://i/e/types/t".into()],
             w3c_types: vec!["PolicyCard".into()],
             keys: vec!["Policy ID".into(), "it's".into()],
+            optional_keys: vec!["Note".into()],
         }]
     }
 
@@ -160,13 +171,16 @@ mod tests {
         assert!(descriptor["format"]["jwt_vp_json"].is_object());
         assert!(descriptor["format"]["vc+sd-jwt"].is_object());
         let fields = descriptor["constraints"]["fields"].as_array().unwrap();
-        assert_eq!(fields.len(), 3);
+        assert_eq!(fields.len(), 4);
         assert_eq!(
             fields[0]["filter"]["anyOf"][0]["contains"]["enum"],
             json!(["PolicyCard"])
         );
         assert_eq!(fields[1]["path"][2], "$['Policy ID']");
         assert_eq!(fields[2]["path"][2], "$['it\\'s']");
+        assert!(fields[2].get("optional").is_none());
+        assert_eq!(fields[3]["path"][2], "$['Note']");
+        assert_eq!(fields[3]["optional"], true);
     }
 
     #[test]

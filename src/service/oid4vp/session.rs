@@ -40,6 +40,8 @@ fn resolve_types(
             ..RequestedType::default()
         };
         let mut fields: Vec<String> = Vec::new();
+        // Fields every matching type requires: always in the credential.
+        let mut required: Option<Vec<String>> = None;
         for e in &environments {
             let Some(row) = credential_types::by_title(conn, e, title)? else {
                 continue;
@@ -54,7 +56,27 @@ fn resolve_types(
             if formats.iter().any(|f| f == Format::JwtVc.name()) && !r.w3c_types.contains(&t) {
                 r.w3c_types.push(t);
             }
-            fields.extend(def.fields().iter().map(|f| f.title().to_string()));
+            let own: Vec<String> = def
+                .fields()
+                .iter()
+                .filter(|f| f.is_required())
+                .map(|f| f.title().to_string())
+                .collect();
+            required = Some(match required {
+                None => own,
+                Some(before) => before.into_iter().filter(|f| own.contains(f)).collect(),
+            });
+            for f in def.fields() {
+                if !fields.iter().any(|t| t == f.title()) {
+                    fields.push(f.title().to_string());
+                }
+            }
+        }
+        // An OPENID4VP session shows the whole card (PingOne ignores its keys): ask for
+        // every field, required where every matching type requires it.
+        if valid.protocol == "OPENID4VP" {
+            r.keys = required.unwrap_or_default();
+            r.optional_keys = fields.clone();
         }
         if r.vct_values.is_empty() && r.w3c_types.is_empty() {
             errors.push(FieldError::invalid(

@@ -290,7 +290,26 @@ fn issuer_filter(
         .collect()
 }
 
-/// Claims the DCQL query asks for (by path) that an answering credential lacks.
+/// The value at a DCQL claim `path` in a verified credential's claims (JWT VC claims
+/// were read out of `credentialSubject` already).
+fn claim_at<'a>(claims: &'a serde_json::Map<String, Value>, path: &[Value]) -> Option<&'a Value> {
+    let skip = usize::from(path.first().and_then(Value::as_str) == Some("credentialSubject"));
+    let mut steps = path.iter().skip(skip);
+    let first = steps.next()?.as_str()?;
+    let mut value = claims.get(first)?;
+    for step in steps {
+        value = match step {
+            Value::String(name) => value.get(name)?,
+            Value::Number(n) => value.get(n.as_u64()? as usize)?,
+            _ => return None,
+        };
+    }
+    Some(value)
+}
+
+/// Claims the DCQL query asks for (by path) that an answering credential lacks. With
+/// `claim_sets`, the credential is complete when it satisfies any one set; when it
+/// satisfies none, what the last (the least demanding) set misses is reported.
 fn missing_fields(query: &Value, credentials: &[VerifiedCredential]) -> Vec<VerificationError> {
     let mut errors = Vec::new();
     for credential in credentials {
@@ -300,41 +319,55 @@ fn missing_fields(query: &Value, credentials: &[VerifiedCredential]) -> Vec<Veri
         else {
             continue;
         };
-        for claim in q["claims"].as_array().into_iter().flatten() {
-            let Some(path) = claim["path"].as_array() else {
-                continue;
-            };
-            // JWT VC claims were read out of credentialSubject already.
-            let path: Vec<&Value> = path
+        let claims: Vec<(&Value, &[Value])> = q["claims"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|c| Some((&c["id"], c["path"].as_array()?.as_slice())))
+            .collect();
+        let missing: Vec<&[Value]> = claims
+            .iter()
+            .filter(|(_, path)| claim_at(&credential.claims, path).is_none())
+            .map(|(_, path)| *path)
+            .collect();
+        let reported: Vec<&[Value]> = match q["claim_sets"].as_array() {
+            Some(sets) if !sets.is_empty() => {
+                let misses = |set: &Value| -> Vec<&[Value]> {
+                    let ids = set.as_array().map(Vec::as_slice).unwrap_or_default();
+                    claims
+                        .iter()
+                        .filter(|(id, path)| {
+                            ids.contains(id) && claim_at(&credential.claims, path).is_none()
+                        })
+                        .map(|(_, path)| *path)
+                        .collect()
+                };
+                if sets.iter().any(|set| misses(set).is_empty()) {
+                    Vec::new()
+                } else {
+                    misses(sets.last().expect("not empty"))
+                }
+            }
+            _ => missing,
+        };
+        for path in reported {
+            let skip =
+                usize::from(path.first().and_then(Value::as_str) == Some("credentialSubject"));
+            let name = path
                 .iter()
-                .skip(usize::from(
-                    path.first().and_then(Value::as_str) == Some("credentialSubject"),
-                ))
-                .collect();
-            let mut value = Some(&Value::Object(credential.claims.clone())).cloned();
-            for step in &path {
-                value = value.and_then(|v| match step {
-                    Value::String(name) => v.get(name).cloned(),
-                    Value::Number(n) => n.as_u64().and_then(|i| v.get(i as usize).cloned()),
-                    _ => None,
-                });
-            }
-            if value.is_none() {
-                let name = path
-                    .iter()
-                    .map(|p| {
-                        p.as_str()
-                            .map(str::to_string)
-                            .unwrap_or_else(|| p.to_string())
-                    })
-                    .collect::<Vec<_>>()
-                    .join(".");
-                errors.push(VerificationError::new(
-                    Code::RequestedFieldMissing,
-                    Some(&name),
-                    format!("the presented credential does not disclose {name}"),
-                ));
-            }
+                .skip(skip)
+                .map(|p| {
+                    p.as_str()
+                        .map(str::to_string)
+                        .unwrap_or_else(|| p.to_string())
+                })
+                .collect::<Vec<_>>()
+                .join(".");
+            errors.push(VerificationError::new(
+                Code::RequestedFieldMissing,
+                Some(&name),
+                format!("the presented credential does not disclose {name}"),
+            ));
         }
     }
     errors
@@ -532,4 +565,54 @@ async fn sd_jwts_valid_without_binding(
         }
     }
     true
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn credential(claims: Value) -> VerifiedCredential {
+        VerifiedCredential {
+            query_id: "c0_jwt_vc".into(),
+            format: "jwt_vc_json".into(),
+            issuer: "did:example:i".into(),
+            environment_id: None,
+            types: vec![],
+            claims: claims.as_object().cloned().unwrap(),
+            issued_at: None,
+        }
+    }
+
+    fn targets(errors: &[VerificationError]) -> Vec<String> {
+        errors
+            .iter()
+            .map(|e| e.target.clone().unwrap_or_default())
+            .collect()
+    }
+
+    #[test]
+    fn every_claim_is_needed_without_claim_sets() {
+        let query = json!({"credentials": [{"id": "c0_jwt_vc", "claims": [
+            {"path": ["credentialSubject", "A"]}, {"path": ["credentialSubject", "B", 0]}]}]});
+        assert!(missing_fields(&query, &[credential(json!({"A": 1, "B": [2]}))]).is_empty());
+        let errors = missing_fields(&query, &[credential(json!({"B": []}))]);
+        assert_eq!(targets(&errors), ["A", "B.0"]);
+    }
+
+    #[test]
+    fn any_claim_set_is_enough() {
+        let query = json!({"credentials": [{"id": "c0_jwt_vc",
+            "claims": [{"id": "k0", "path": ["credentialSubject", "A"]},
+                       {"id": "k1", "path": ["credentialSubject", "B"]}],
+            "claim_sets": [["k0", "k1"], ["k0"]]}]});
+        assert!(missing_fields(&query, &[credential(json!({"A": 1}))]).is_empty());
+        let errors = missing_fields(&query, &[credential(json!({"B": 1}))]);
+        assert_eq!(
+            targets(&errors),
+            ["A"],
+            "the least demanding set is reported"
+        );
+    }
 }

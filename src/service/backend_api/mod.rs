@@ -1,5 +1,8 @@
 //! The backend issuing API (Credenco style): a template id and claims in, an offer link,
-//! a QR code and a status URL out; idempotent by `correlation_id`.
+//! a QR code and a status URL out; idempotent by `correlation_id`. Its mirror for
+//! verification is [`verify`].
+
+pub mod verify;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -71,11 +74,9 @@ struct Checked {
     qr_size: Option<u32>,
 }
 
-fn check(input: IssueRequest) -> Result<Checked> {
-    let mut errors = Vec::new();
-    let correlation_id = input
-        .correlation_id
-        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+/// The caller's correlation id (1–128 of `A-Z a-z 0-9 . _ -`), or a new one.
+fn correlation_id(given: Option<String>, errors: &mut Vec<FieldError>) -> String {
+    let correlation_id = given.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     if correlation_id.is_empty()
         || correlation_id.len() > 128
         || !correlation_id
@@ -87,6 +88,41 @@ fn check(input: IssueRequest) -> Result<Checked> {
             "correlation_id is 1–128 of A-Z a-z 0-9 . _ -",
         ));
     }
+    correlation_id
+}
+
+/// The QR code size asked for with `qr_code: {"size": n}`.
+fn qr_size(qr_code: Option<&Value>, errors: &mut Vec<FieldError>) -> Option<u32> {
+    match qr_code {
+        None | Some(Value::Null) => None,
+        Some(q) => match q.get("size").map(Value::as_u64) {
+            None => Some(crate::protocol::qr::DEFAULT_SIZE),
+            Some(Some(n)) if (64..=2048).contains(&n) => Some(n as u32),
+            Some(_) => {
+                errors.push(FieldError::out_of_range(
+                    "qr_code.size",
+                    "qr_code.size must be 64 to 2048 pixels",
+                ));
+                None
+            }
+        },
+    }
+}
+
+/// `data:image/png;base64,…` of `link`.
+fn qr_data_uri(link: &str, size: u32) -> Result<String> {
+    use base64::Engine as _;
+    let png =
+        crate::protocol::qr::png(link, size).map_err(|e| Error::Internal(anyhow::anyhow!(e)))?;
+    Ok(format!(
+        "data:image/png;base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(png)
+    ))
+}
+
+fn check(input: IssueRequest) -> Result<Checked> {
+    let mut errors = Vec::new();
+    let correlation_id = correlation_id(input.correlation_id, &mut errors);
     let template_id = input.template_id.unwrap_or_default();
     if template_id.is_empty() {
         errors.push(FieldError::required("template_id"));
@@ -106,20 +142,7 @@ fn check(input: IssueRequest) -> Result<Checked> {
             "request_uri_base must be an https URL",
         ));
     }
-    let qr_size = match &input.qr_code {
-        None | Some(Value::Null) => None,
-        Some(q) => match q.get("size").map(Value::as_u64) {
-            None => Some(crate::protocol::qr::DEFAULT_SIZE),
-            Some(Some(n)) if (64..=2048).contains(&n) => Some(n as u32),
-            Some(_) => {
-                errors.push(FieldError::out_of_range(
-                    "qr_code.size",
-                    "qr_code.size must be 64 to 2048 pixels",
-                ));
-                None
-            }
-        },
-    };
+    let qr_size = qr_size(input.qr_code.as_ref(), &mut errors);
     if !errors.is_empty() {
         return Err(Error::Invalid(errors));
     }
@@ -186,18 +209,10 @@ fn response(
     let offer =
         offer_id.ok_or_else(|| Error::conflict("the issue request has no offer any more"))?;
     let links = offers::links(ctx, offer, c.request_uri_base.as_deref());
-    let qr_uri = match c.qr_size {
-        Some(size) => {
-            use base64::Engine as _;
-            let png = crate::protocol::qr::png(&links.deep_link, size)
-                .map_err(|e| Error::Internal(anyhow::anyhow!(e)))?;
-            Some(format!(
-                "data:image/png;base64,{}",
-                base64::engine::general_purpose::STANDARD.encode(png)
-            ))
-        }
-        None => None,
-    };
+    let qr_uri = c
+        .qr_size
+        .map(|size| qr_data_uri(&links.deep_link, size))
+        .transpose()?;
     let _ = env;
     Ok(IssueResponse {
         correlation_id: c.correlation_id.clone(),
