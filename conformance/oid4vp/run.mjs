@@ -319,14 +319,18 @@ if (setupOk) {
     return expectSuccess(c, await present(c));
   });
 
-  // OPENID4VP sessions ignore keys: the DCQL query has no `claims`, which OpenID4VP 1.0
-  // §6.4.1 reads as "no selectively disclosable claims", so dcql selects none and the
-  // SD-JWT presentation discloses nothing; a JWT VC has no selective disclosure. The
-  // issuer filter names the environment's own DID (positive control for `dids`).
+  // OPENID4VP sessions ignore keys and ask for the whole card, as PingOne shows it: every
+  // field as a DCQL claim, with `claim_sets` falling back from all of them to the fields
+  // the type requires, so dcql selects every field the credential has. The issuer filter
+  // names the environment's own DID (positive control for `dids`).
   for (const format of ['dc+sd-jwt', 'jwt_vc_json']) {
-    await runCase(`OPENID4VP (no claims in DCQL) | ${format} | issuerFilter.dids = own did:web`, async () => {
+    await runCase(`OPENID4VP (the whole card through claim_sets) | ${format} | issuerFilter.dids = own did:web`, async () => {
       const c = { format, protocol: 'OPENID4VP', mode: 'direct_post', prefix: 'decentralized_identifier', method: 'get', issuerFilter: { dids: [vouch.did] } };
-      return expectSuccess(c, await present(c));
+      const run = await present(c);
+      const selected = format === 'dc+sd-jwt' ? run.answer.claims : run.answer.claims?.credentialSubject ?? {};
+      check(show(Object.keys(selected).sort()) === show([...TITLES].sort()),
+        `dcql selected ${show(Object.keys(selected))}, expected every field`);
+      return expectSuccess(c, run);
     });
   }
 
