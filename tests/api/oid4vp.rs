@@ -278,6 +278,47 @@ async fn vp_3_4_a_jwt_vc_presentation_verifies(s: TestServer) {
         .map(|d| d["key"].as_str().unwrap())
         .collect();
     assert!(keys.contains(&"Policy ID"), "{keys:?}");
+
+    // Suspended: the credential names its revocation list only (VCDM 1.1 has room for
+    // one status), yet this server's verifier reads the suspension list beside it.
+    let (_, held, vc) = issued(&s, "Verify jwt", &holder, ".jwt_vc").await;
+    s.send(
+        s.req(
+            reqwest::Method::POST,
+            &s.link(&held, "self"),
+            &s.admin.token,
+        )
+        .header(
+            "content-type",
+            "application/vnd.vouch.suspendCredential+json",
+        )
+        .body("{}"),
+    )
+    .await
+    .expect(200);
+    let created = session(
+        &s,
+        json!({"protocol": "OPENID4VP", "requestedCredentials": [{"type": "Verify jwt"}]}),
+    )
+    .await
+    .expect(201);
+    let request = PresentationRequest::open(&s, &created.str("/_links/appOpenURL/href")).await;
+    let vp = holder
+        .present_jwt_vc(&vc, &request.client_id, &request.nonce(), now())
+        .await;
+    request
+        .answer(&s, &json!({query_id(&request, "jwt_vc_json"): [vp]}))
+        .await
+        .expect(400);
+    let status = status_of(&s, &created).await.json;
+    failure(&status, "INVALID_CREDENTIAL");
+    assert!(
+        status["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("suspended"),
+        "{status}"
+    );
 }
 
 /// Answers a fresh session for `title` with the SD-JWT `sd_jwt` presented by `make` and

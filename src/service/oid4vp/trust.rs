@@ -137,6 +137,8 @@ pub type Trust = (Arc<dyn KeyResolver>, Arc<VerifierStatusCheck>);
 /// Status List entries through [`StatusChecker`]; anything else is unsupported.
 pub struct VerifierStatusCheck {
     checker: StatusChecker,
+    /// `{public_url}/`: lists under it are this server's own.
+    own_prefix: String,
 }
 
 impl VerifierStatusCheck {
@@ -147,9 +149,11 @@ impl VerifierStatusCheck {
         };
         // This server's own lists are read from the database, fresh: a revocation here
         // shows at once, not after a list's ttl.
+        let own_prefix = format!("{}/", ctx.public_url);
         Ok(Self {
             checker: StatusChecker::new(Arc::new(client), keys)
-                .with_uncached_prefix(format!("{}/", ctx.public_url)),
+                .with_uncached_prefix(own_prefix.clone()),
+            own_prefix,
         })
     }
 }
@@ -166,6 +170,23 @@ fn reference(status: &CredentialStatus<'_>) -> Option<StatusReference> {
         .next()
 }
 
+impl VerifierStatusCheck {
+    /// The suspension entry beside a revocation entry of this server's bitstring pairs.
+    fn own_suspension(&self, reference: &StatusReference) -> Option<StatusReference> {
+        let StatusReference::Bitstring { uri, idx, purpose } = reference else {
+            return None;
+        };
+        let base = uri
+            .strip_prefix(&self.own_prefix)?
+            .strip_suffix("/revocation")?;
+        (purpose == "revocation").then(|| StatusReference::Bitstring {
+            uri: format!("{}{base}/suspension", self.own_prefix),
+            idx: *idx,
+            purpose: "suspension".into(),
+        })
+    }
+}
+
 #[async_trait::async_trait]
 impl StatusCheck for VerifierStatusCheck {
     async fn check(&self, status: CredentialStatus<'_>, _: TimeOptions) -> Result<(), StatusError> {
@@ -173,7 +194,17 @@ impl StatusCheck for VerifierStatusCheck {
             return Err(StatusError::Unsupported(status.mechanism()));
         };
         let uri = reference.uri().to_string();
-        match self.checker.status(&reference).await {
+        let mut found = self.checker.status(&reference).await;
+        // A VCDM 1.1 credential of this server names only its revocation list; the
+        // suspension list of the pair holds the same index, and is read too.
+        if let (Ok(Status::Valid), Some(sibling)) = (&found, self.own_suspension(&reference)) {
+            found = match self.checker.status(&sibling).await {
+                Ok(Status::Valid) => Ok(Status::Valid),
+                Ok(_) => Ok(Status::Suspended),
+                Err(e) => Err(e),
+            };
+        }
+        match found {
             Ok(Status::Valid) => Ok(()),
             Ok(Status::Invalid) => Err(StatusError::Invalid("revoked".into())),
             Ok(Status::Suspended) => Err(StatusError::Invalid("suspended".into())),
