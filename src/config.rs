@@ -78,8 +78,6 @@ pub struct Config {
     pub verifier_x509_chain_file: Option<PathBuf>,
     /// The PKCS#8 PEM private key of that chain's leaf (with `verifier_x509_chain_file`).
     pub verifier_x509_key_file: Option<PathBuf>,
-    /// PEM certificates of the CAs whose `x5c`-signed credentials the verifier accepts.
-    pub verifier_trust_anchors_file: Option<PathBuf>,
     /// Entries per status list (at least 131,072, the Bitstring Status List minimum).
     pub status_list_size: u64,
     /// How long verifiers may cache a status list (`ttl`, `Cache-Control: max-age`): a
@@ -121,7 +119,6 @@ impl Default for Config {
             presentation_ttl_seconds: 300,
             verifier_x509_chain_file: None,
             verifier_x509_key_file: None,
-            verifier_trust_anchors_file: None,
             status_list_size: 131_072,
             status_list_ttl_seconds: 60,
             tx_code_max_attempts: 5,
