@@ -454,6 +454,17 @@ pub fn short_form(did: &str) -> Result<Did, IonError> {
     resolve_long_form(did).map(|resolved| resolved.short_form)
 }
 
+/// Whether `short` is the short form of the long-form `did:ion` `long` (`long` is
+/// `short:<initial state>`). Only the strings are compared: resolving `long` checks it.
+pub fn is_short_form_of(short: &str, long: &str) -> bool {
+    // `split` accepts only `did:ion:[test:]<suffix>:<initial state>`, so what precedes the
+    // last colon is exactly the short form.
+    split(long).is_ok()
+        && long
+            .rsplit_once(':')
+            .is_some_and(|(prefix, _)| prefix == short)
+}
+
 /// Builds the long-form `did:ion` of a create operation whose document holds `public_jwk` as
 /// key `key_id` for `authentication`, as `JsonWebKey2020`. Used by tests and tooling to make
 /// `did:ion` holders: nothing is anchored, and the update and recovery commitments commit to
@@ -942,6 +953,20 @@ mod tests {
             short_form(&did).unwrap().as_str(),
             did.rsplit_once(':').unwrap().0
         );
+    }
+
+    #[test]
+    fn short_forms_are_matched_to_their_long_form() {
+        assert!(is_short_form_of(VECTOR_SHORT, VECTOR_DID));
+        assert!(!is_short_form_of(VECTOR_DID, VECTOR_DID));
+        assert!(!is_short_form_of("did:ion:EiDyOQbbZAa3aiRz", VECTOR_DID));
+        assert!(!is_short_form_of("did:ion", VECTOR_SHORT));
+        let testnet = VECTOR_DID.replacen("did:ion:", "did:ion:test:", 1);
+        assert!(is_short_form_of(
+            &VECTOR_SHORT.replacen("did:ion:", "did:ion:test:", 1),
+            &testnet
+        ));
+        assert!(!is_short_form_of(VECTOR_SHORT, &testnet));
     }
 
     #[test]
