@@ -369,13 +369,13 @@ pub fn failure(status: &Value, code: &str) {
     }
 }
 
+/// What a holder puts in its proof for a request: audience, nonce and issued-at.
+type ProofClaims = Box<dyn Fn(&PresentationRequest) -> (String, String, i64)>;
+
 async fn vp_3_4_holder_side_failures_are_invalid_token(s: TestServer) {
     let holder = HolderKey::es256();
     let (_, _, sd_jwt) = issued(&s, "Verify holder", &holder, ".sd_jwt").await;
-    let cases: Vec<(
-        &str,
-        Box<dyn Fn(&PresentationRequest) -> (String, String, i64)>,
-    )> = vec![
+    let cases: Vec<(&str, ProofClaims)> = vec![
         (
             "wrong nonce",
             Box::new(|r| (r.client_id.clone(), "not-the-nonce".into(), now())),

@@ -1,6 +1,8 @@
 //! The DID resolver vouch uses to find holder and issuer keys.
 //!
-//! `did:key` (Ed25519, P-256, secp256k1) and `did:jwk` resolve offline. `did:web` is
+//! `did:key` (Ed25519, P-256, secp256k1), `did:jwk` and long-form `did:ion` ([`super::ion`],
+//! its create operation checked against its suffix) resolve offline; a short-form `did:ion`
+//! is refused, since only an ION node could resolve it. `did:web` is
 //! fetched with identity-kit's hardened client: HTTPS only, no redirects, no proxy, host
 //! names resolved by the client itself with loopback, private and link-local addresses
 //! refused, a 1 MiB body limit and a 10 s timeout. Development and tests may allow
@@ -10,12 +12,14 @@
 
 use std::time::Duration;
 
-use identity_kit::did::{Did, DidDocument, DidUrl, VerificationRelationship};
+use identity_kit::did::{DEFAULT_MAX_LEN, Did, DidDocument, DidUrl, VerificationRelationship};
 use identity_kit::jose::Jwk;
 use identity_kit::methods::jwk::DidJwk;
 use identity_kit::methods::key::DidKey;
 use identity_kit::methods::web::{DidWeb, ReqwestClient};
 use identity_kit::resolver::Resolver;
+
+use super::ion::{self, DidIon};
 
 /// How long a resolved document is reused.
 const CACHE_TTL: Duration = Duration::from_secs(300);
@@ -25,7 +29,10 @@ const CACHE_TTL: Duration = Duration::from_secs(300);
 pub enum ResolveError {
     #[error("`{0}` is not a DID or DID URL")]
     Malformed(String),
-    #[error("the DID method of `{0}` is not supported (did:key, did:jwk and did:web are)")]
+    #[error(
+        "the DID method of `{0}` is not supported (did:key, did:jwk, did:web and long-form \
+         did:ion are)"
+    )]
     UnsupportedMethod(String),
     #[error("`{did}` did not resolve: {reason}")]
     Resolution { did: String, reason: String },
@@ -65,7 +72,8 @@ impl std::fmt::Debug for DidResolver {
 }
 
 impl DidResolver {
-    /// A resolver for `did:key`, `did:jwk` and `did:web`. `allow_loopback` lets `did:web`
+    /// A resolver for `did:key`, `did:jwk`, `did:web` and long-form `did:ion`.
+    /// `allow_loopback` lets `did:web`
     /// reach 127.0.0.1/::1 over http (development and tests only).
     pub fn new(allow_loopback: bool) -> anyhow::Result<Self> {
         let client = if allow_loopback {
@@ -80,15 +88,28 @@ impl DidResolver {
                     .with(DidKey::new())
                     .with(DidJwk)
                     .with(DidWeb::new(client))
+                    .with(DidIon)
                     .cache(CACHE_TTL)
                     .build(),
             ),
         })
     }
 
+    /// Long-form `did:ion`s carry their whole create operation, so they get a larger length
+    /// limit than identity-kit's default of 2048 bytes; other methods keep the default.
+    fn max_len(did_or_url: &str, default: usize, ion: usize) -> usize {
+        if did_or_url.starts_with("did:ion:") {
+            ion
+        } else {
+            default
+        }
+    }
+
     fn parse_did(did: &str) -> Result<Did, ResolveError> {
-        let did = Did::parse(did).map_err(|_| ResolveError::Malformed(did.to_string()))?;
-        if !matches!(did.method(), "key" | "jwk" | "web") {
+        let max_len = Self::max_len(did, DEFAULT_MAX_LEN, ion::MAX_DID_LEN);
+        let did = Did::parse_with_max_len(did, max_len)
+            .map_err(|_| ResolveError::Malformed(did.to_string()))?;
+        if !matches!(did.method(), "key" | "jwk" | "web" | "ion") {
             return Err(ResolveError::UnsupportedMethod(did.to_string()));
         }
         Ok(did)
@@ -122,8 +143,9 @@ impl DidResolver {
         };
         let did_url = match url.split_once('#') {
             Some(_) => {
-                let parsed =
-                    DidUrl::parse(url).map_err(|_| ResolveError::Malformed(url.to_string()))?;
+                let max_len = Self::max_len(url, DEFAULT_MAX_LEN, ion::MAX_DID_URL_LEN);
+                let parsed = DidUrl::parse_with_max_len(url, max_len)
+                    .map_err(|_| ResolveError::Malformed(url.to_string()))?;
                 Self::parse_did(parsed.did().as_str())?;
                 parsed
             }

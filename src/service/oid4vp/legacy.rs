@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 use super::verify::{self, Outcome};
 use super::{Ctx, SessionView};
 use crate::domain::presentation::{VerificationError, VerificationErrorCode as Code};
+use crate::protocol::did::ion;
 use crate::protocol::did::resolver::KeyUse;
 use crate::protocol::oid4vp::presentation_exchange;
 use crate::protocol::siopv2::{self, Subject};
@@ -58,6 +59,16 @@ async fn id_token(
             let url = match jws.kid() {
                 Some(kid) if kid.starts_with('#') => format!("{did}{kid}"),
                 Some(kid) if kid.split('#').next() == Some(did.as_str()) => kid.to_string(),
+                // A long-form did:ion wallet may name its key under its short form; the key
+                // is still looked up in the (self-certifying) long-form document.
+                Some(kid)
+                    if kid
+                        .split_once('#')
+                        .is_some_and(|(short, _)| ion::is_short_form_of(short, did)) =>
+                {
+                    let (_, fragment) = kid.split_once('#').unwrap_or_default();
+                    format!("{did}#{fragment}")
+                }
                 Some(kid) => {
                     return Err(format!(
                         "the ID Token's kid {kid} is not a key of its subject {did}"
