@@ -19,6 +19,7 @@ backend_tests!(
     vp_native_sessions_ask_for_several_types,
     vp_4_id1_sessions_take_an_id_token_and_a_submission,
     vp_4_id1_id_token_failures_are_invalid_token,
+    vp_4_id1_id_tokens_by_did_key_and_long_form_did_ion_subjects,
 );
 
 mod vp_sessions_expire_and_refuse_answers {
@@ -523,13 +524,25 @@ async fn id_token(
     nonce: &str,
     submission: Option<&Value>,
 ) -> String {
+    id_token_by(signer, sub, &format!("{sub}#0"), request, nonce, submission).await
+}
+
+/// [`id_token`] naming its key by `kid`.
+async fn id_token_by(
+    signer: &HolderKey,
+    sub: &str,
+    kid: &str,
+    request: &PresentationRequest,
+    nonce: &str,
+    submission: Option<&Value>,
+) -> String {
     let mut claims = json!({"iss": "https://self-issued.me/v2/openid-vc", "sub": sub,
         "aud": request.client_id, "nonce": nonce, "iat": now(), "exp": now() + 300});
     if let Some(submission) = submission {
         claims["_vp_token"] = json!({"presentation_submission": submission});
     }
     signer
-        .sign(json!({"typ": "JWT", "kid": format!("{sub}#0")}), &claims)
+        .sign(json!({"typ": "JWT", "kid": kid}), &claims)
         .await
 }
 
@@ -685,4 +698,132 @@ async fn vp_4_id1_id_token_failures_are_invalid_token(s: TestServer) {
             .starts_with(&request.client_id)
     );
     assert_eq!(payload(&raw.text)["client_id_scheme"], "did");
+}
+
+/// Answers an ID1 session with an SD-JWT VC of `holder` and an ID Token signed by
+/// `signer` for subject `sub` under `kid`; returns the session status (with the answer).
+async fn answer_id1(
+    s: &TestServer,
+    holder: &HolderKey,
+    sd_jwt: &str,
+    signer: &HolderKey,
+    sub: &str,
+    kid: &str,
+) -> Value {
+    let (created, request) = id1_request(s, "Verify subjects").await;
+    let p = holder
+        .present_sd_jwt(
+            sd_jwt,
+            &["Policy ID"],
+            &request.client_id,
+            &request.nonce(),
+            now(),
+        )
+        .await;
+    let token = id_token_by(signer, sub, kid, &request, &request.nonce(), None).await;
+    let answered = request
+        .post(
+            s,
+            &[
+                ("vp_token", p),
+                (
+                    "presentation_submission",
+                    submission(&request, "vc+sd-jwt").to_string(),
+                ),
+                ("id_token", token),
+                ("state", request.state()),
+            ],
+        )
+        .await;
+    let mut status = status_of(s, &created).await.json;
+    status["_answer"] = json!({"status": answered.status, "body": answered.json});
+    status
+}
+
+async fn vp_4_id1_id_tokens_by_did_key_and_long_form_did_ion_subjects(s: TestServer) {
+    let holder = HolderKey::es256();
+    let (_, _, sd_jwt) = issued(&s, "Verify subjects", &holder, ".sd_jwt").await;
+    let jwk = serde_json::to_value(&holder.jwk).unwrap();
+
+    let did_key = identity_kit::methods::key::DidKey::did(&holder.jwk)
+        .unwrap()
+        .to_string();
+    let multibase = did_key.trim_start_matches("did:key:").to_string();
+    let ion = vouch::protocol::did::long_form_did_ion(&jwk, "key-1");
+    let (_, suffix_and_state) = ion.split_at("did:ion:".len());
+    let (suffix, _) = suffix_and_state.split_once(':').unwrap();
+    let short_kid = format!("did:ion:{suffix}#key-1");
+    for (name, sub, kid) in [
+        ("did:key", did_key.clone(), format!("{did_key}#{multibase}")),
+        ("long-form did:ion", ion.clone(), format!("{ion}#key-1")),
+        (
+            "long-form did:ion, kid under its short form",
+            ion.clone(),
+            short_kid,
+        ),
+    ] {
+        let status = answer_id1(&s, &holder, &sd_jwt, &holder, &sub, &kid).await;
+        assert_eq!(
+            status["status"], "VERIFICATION_SUCCESSFUL",
+            "{name}: {status}"
+        );
+        assert_eq!(status["_answer"]["status"], 200, "{name}: {status}");
+    }
+
+    // A did:ion whose suffix is another DID's: the initial state does not hash to it,
+    // though the key inside is the holder's and signs the token.
+    let stranger = HolderKey::es256();
+    let other = vouch::protocol::did::long_form_did_ion(
+        &serde_json::to_value(&stranger.jwk).unwrap(),
+        "key-1",
+    );
+    let other_suffix = other["did:ion:".len()..].split_once(':').unwrap().0;
+    let forged = ion.replacen(suffix, other_suffix, 1);
+    let status = answer_id1(
+        &s,
+        &holder,
+        &sd_jwt,
+        &holder,
+        &forged,
+        &format!("{forged}#key-1"),
+    )
+    .await;
+    failure(&status, "INVALID_TOKEN");
+    assert!(
+        status["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("suffix"),
+        "{status}"
+    );
+    // A well-formed did:ion of another key is not the holder of the credential.
+    let status = answer_id1(
+        &s,
+        &holder,
+        &sd_jwt,
+        &stranger,
+        &other,
+        &format!("{other}#key-1"),
+    )
+    .await;
+    failure(&status, "INVALID_TOKEN");
+    assert!(
+        status["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("holder"),
+        "{status}"
+    );
+    // A short-form did:ion cannot be resolved without an ION node.
+    let short = format!("did:ion:{suffix}");
+    let status = answer_id1(
+        &s,
+        &holder,
+        &sd_jwt,
+        &holder,
+        &short,
+        &format!("{short}#key-1"),
+    )
+    .await;
+    failure(&status, "INVALID_TOKEN");
 }
