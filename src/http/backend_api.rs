@@ -13,6 +13,19 @@ use crate::service::Ctx;
 use crate::service::backend_api::verify::{VerifyRequest, VerifyResponse, VerifyStatus};
 use crate::service::backend_api::{self, IssueRequest, IssueResponse, IssueStatus};
 
+/// 201 for a new request, 200 for a repeat, pointing at its status.
+fn started(created: bool, status_uri: &str, body: &impl serde::Serialize) -> HttpResponse {
+    let mut builder = if created {
+        HttpResponse::Created()
+    } else {
+        HttpResponse::Ok()
+    };
+    builder
+        .insert_header((header::LOCATION, status_uri.to_string()))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(body)
+}
+
 /// Starts an issuance: a credential of a MANAGED type for a user (made for you when
 /// `user_id` is absent), offered to a wallet. 201 the first time; a repeat with the same
 /// `correlation_id` and body answers 200 with the same offer; a different body is 409.
@@ -30,15 +43,7 @@ use crate::service::backend_api::{self, IssueRequest, IssueResponse, IssueStatus
 #[post("/api/v2/credential/issue")]
 async fn issue(ctx: Data<Ctx>, admin: Admin, body: Json<IssueRequest>) -> ApiResult<HttpResponse> {
     let (response, created) = backend_api::issue(&ctx, &admin.0.environment_id, body.0).await?;
-    let mut builder = if created {
-        HttpResponse::Created()
-    } else {
-        HttpResponse::Ok()
-    };
-    Ok(builder
-        .insert_header((header::LOCATION, response.status_uri.clone()))
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(response))
+    Ok(started(created, &response.status_uri, &response))
 }
 
 /// The status of an issuance.
@@ -88,15 +93,7 @@ async fn verify(
 ) -> ApiResult<HttpResponse> {
     let (response, created) =
         backend_api::verify::verify(&ctx, &admin.0.environment_id, body.0).await?;
-    let mut builder = if created {
-        HttpResponse::Created()
-    } else {
-        HttpResponse::Ok()
-    };
-    Ok(builder
-        .insert_header((header::LOCATION, response.status_uri.clone()))
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(response))
+    Ok(started(created, &response.status_uri, &response))
 }
 
 /// The status of a verification and, once verified, the disclosed claims. With

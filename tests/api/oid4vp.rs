@@ -101,6 +101,28 @@ pub async fn session(s: &TestServer, body: Value) -> Resp {
     s.post(&s.env_path("/presentationSessions"), body).await
 }
 
+/// A session made from `body`, its request opened by the wallet, and `holder`'s
+/// presentation of `sd_jwt` (disclosing Policy ID) for it.
+pub async fn open_and_present(
+    s: &TestServer,
+    body: Value,
+    holder: &HolderKey,
+    sd_jwt: &str,
+) -> (Resp, PresentationRequest, String) {
+    let created = session(s, body).await.expect(201);
+    let request = PresentationRequest::open(s, &created.str("/_links/appOpenURL/href")).await;
+    let p = holder
+        .present_sd_jwt(
+            sd_jwt,
+            &["Policy ID"],
+            &request.client_id,
+            &request.nonce(),
+            now(),
+        )
+        .await;
+    (created, request, p)
+}
+
 pub fn now() -> i64 {
     chrono::Utc::now().timestamp()
 }
@@ -179,22 +201,13 @@ async fn vp_3_1_a_session_links_a_signed_request_object_with_a_dcql_query(s: Tes
 async fn vp_3_4_an_sd_jwt_presentation_verifies_and_shows_its_disclosed_claims(s: TestServer) {
     let holder = HolderKey::es256();
     let (_, _, sd_jwt) = issued(&s, "Verify sd", &holder, ".sd_jwt").await;
-    let created = session(
+    let (created, request, presentation) = open_and_present(
         &s,
         json!({"requestedCredentials": [{"type": "Verify sd", "keys": ["Policy ID"]}]}),
+        &holder,
+        &sd_jwt,
     )
-    .await
-    .expect(201);
-    let request = PresentationRequest::open(&s, &created.str("/_links/appOpenURL/href")).await;
-    let presentation = holder
-        .present_sd_jwt(
-            &sd_jwt,
-            &["Policy ID"],
-            &request.client_id,
-            &request.nonce(),
-            now(),
-        )
-        .await;
+    .await;
     let answered = request
         .answer(
             &s,
@@ -481,23 +494,14 @@ async fn vp_3_4_credential_side_failures_are_invalid_credential(s: TestServer) {
 
     // An issuer outside the session's filter.
     let other = s.new_environment("elsewhere").await;
-    let created = session(
+    let (created, request, p) = open_and_present(
         &s,
         json!({"requestedCredentials": [{"type": "Verify cred", "keys": ["Policy ID"]}],
             "issuerFilter": {"environmentIds": [other.env]}}),
+        &holder,
+        &sd_jwt,
     )
-    .await
-    .expect(201);
-    let request = PresentationRequest::open(&s, &created.str("/_links/appOpenURL/href")).await;
-    let p = holder
-        .present_sd_jwt(
-            &sd_jwt,
-            &["Policy ID"],
-            &request.client_id,
-            &request.nonce(),
-            now(),
-        )
-        .await;
+    .await;
     request
         .answer(&s, &json!({"c0_sd_jwt": [p]}))
         .await
@@ -614,22 +618,13 @@ async fn vp_3_4_missing_credentials_and_fields_are_named(s: TestServer) {
     failure(&status, "REQUESTED_CREDENTIAL_MISSING");
 
     // An answer for a query the request does not have.
-    let created = session(
+    let (created, request, p) = open_and_present(
         &s,
         json!({"requestedCredentials": [{"type": "Verify fields"}]}),
+        &holder,
+        &sd_jwt,
     )
-    .await
-    .expect(201);
-    let request = PresentationRequest::open(&s, &created.str("/_links/appOpenURL/href")).await;
-    let p = holder
-        .present_sd_jwt(
-            &sd_jwt,
-            &["Policy ID"],
-            &request.client_id,
-            &request.nonce(),
-            now(),
-        )
-        .await;
+    .await;
     request.answer(&s, &json!({"nope": [p]})).await.expect(400);
     failure(
         &status_of(&s, &created).await.json,
@@ -640,22 +635,13 @@ async fn vp_3_4_missing_credentials_and_fields_are_named(s: TestServer) {
 async fn vp_3_3_a_session_takes_one_answer_with_its_state(s: TestServer) {
     let holder = HolderKey::es256();
     let (_, _, sd_jwt) = issued(&s, "Verify once", &holder, ".sd_jwt").await;
-    let created = session(
+    let (created, request, p) = open_and_present(
         &s,
         json!({"requestedCredentials": [{"type": "Verify once"}]}),
+        &holder,
+        &sd_jwt,
     )
-    .await
-    .expect(201);
-    let request = PresentationRequest::open(&s, &created.str("/_links/appOpenURL/href")).await;
-    let p = holder
-        .present_sd_jwt(
-            &sd_jwt,
-            &["Policy ID"],
-            &request.client_id,
-            &request.nonce(),
-            now(),
-        )
-        .await;
+    .await;
     let token = json!({"c0_sd_jwt": [p]});
     // Somebody else's answer: wrong state. Refused, the session stays open.
     let wrong = request

@@ -8,7 +8,9 @@ use serde_json::{Value, json};
 
 use crate::backend_tests;
 use crate::common::{Backend, TestServer};
-use crate::oid4vp::{failure, issue_of, issued, now, query_id, session, status_of};
+use crate::oid4vp::{
+    failure, issue_of, issued, now, open_and_present, query_id, session, status_of,
+};
 use crate::wallet::{HolderKey, PresentationRequest, header, payload};
 
 backend_tests!(
@@ -316,23 +318,14 @@ fn misaddressed_jwe(b: &PresentationRequest, a: &PresentationRequest, p: &str) -
 async fn vp_3_3_same_device_answers_redirect_with_a_response_code(s: TestServer) {
     let holder = HolderKey::es256();
     let (_, _, sd_jwt) = issued(&s, "Verify here", &holder, ".sd_jwt").await;
-    let created = session(
+    let (created, request, p) = open_and_present(
         &s,
         json!({"requestedCredentials": [{"type": "Verify here"}],
             "redirectUri": "https://rp.example/done"}),
+        &holder,
+        &sd_jwt,
     )
-    .await
-    .expect(201);
-    let request = PresentationRequest::open(&s, &created.str("/_links/appOpenURL/href")).await;
-    let p = holder
-        .present_sd_jwt(
-            &sd_jwt,
-            &["Policy ID"],
-            &request.client_id,
-            &request.nonce(),
-            now(),
-        )
-        .await;
+    .await;
     let answered = request
         .answer(&s, &json!({"c0_sd_jwt": [p]}))
         .await
@@ -463,17 +456,7 @@ async fn vp_native_sessions_ask_for_several_types(s: TestServer) {
             .any(|kv| kv["key"] == "Note" && kv["value"] == "n")
     );
     // One of the two types only: the other is missing.
-    let created = session(&s, body).await.expect(201);
-    let request = PresentationRequest::open(&s, &created.str("/_links/appOpenURL/href")).await;
-    let sd = holder
-        .present_sd_jwt(
-            &first,
-            &["Policy ID"],
-            &request.client_id,
-            &request.nonce(),
-            now(),
-        )
-        .await;
+    let (created, request, sd) = open_and_present(&s, body, &holder, &first).await;
     request
         .answer(&s, &json!({"c0_sd_jwt": [sd]}))
         .await

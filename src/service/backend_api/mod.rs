@@ -91,6 +91,18 @@ fn correlation_id(given: Option<String>, errors: &mut Vec<FieldError>) -> String
     correlation_id
 }
 
+/// A wallet's own link base must be https.
+fn check_request_uri_base(base: Option<&str>, errors: &mut Vec<FieldError>) {
+    if let Some(base) = base
+        && !is_absolute_url(base, &["https"])
+    {
+        errors.push(FieldError::invalid(
+            "request_uri_base",
+            "request_uri_base must be an https URL",
+        ));
+    }
+}
+
 /// The QR code size asked for with `qr_code: {"size": n}`.
 fn qr_size(qr_code: Option<&Value>, errors: &mut Vec<FieldError>) -> Option<u32> {
     match qr_code {
@@ -134,14 +146,7 @@ fn check(input: IssueRequest) -> Result<Checked> {
             "claims must be an object of field title → text",
         ));
     }
-    if let Some(base) = &input.request_uri_base
-        && !is_absolute_url(base, &["https"])
-    {
-        errors.push(FieldError::invalid(
-            "request_uri_base",
-            "request_uri_base must be an https URL",
-        ));
-    }
+    check_request_uri_base(input.request_uri_base.as_deref(), &mut errors);
     let qr_size = qr_size(input.qr_code.as_ref(), &mut errors);
     if !errors.is_empty() {
         return Err(Error::Invalid(errors));

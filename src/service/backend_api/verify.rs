@@ -7,9 +7,9 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{correlation_id, qr_data_uri, qr_size, template};
+use super::{check_request_uri_base, correlation_id, qr_data_uri, qr_size, template};
 use crate::domain::presentation::{PresentationSessionInput, RequestedCredential, SessionStatus};
-use crate::domain::validate::{FieldError, is_absolute_url};
+use crate::domain::validate::FieldError;
 use crate::service::oid4vp::{self, SessionView, VerifiedCredential};
 use crate::service::{Ctx, Error, Result};
 use crate::store::credential_types;
@@ -116,14 +116,7 @@ fn check(input: &VerifyRequest) -> Result<Checked> {
             "keys go with template_id; a DCQL query names its own claims",
         ));
     }
-    if let Some(base) = &input.request_uri_base
-        && !is_absolute_url(base, &["https"])
-    {
-        errors.push(FieldError::invalid(
-            "request_uri_base",
-            "request_uri_base must be an https URL",
-        ));
-    }
+    check_request_uri_base(input.request_uri_base.as_deref(), &mut errors);
     let qr_size = qr_size(input.qr_code.as_ref(), &mut errors);
     if !errors.is_empty() {
         return Err(Error::Invalid(errors));

@@ -307,16 +307,20 @@ fn claim_at<'a>(claims: &'a serde_json::Map<String, Value>, path: &[Value]) -> O
     Some(value)
 }
 
+/// The credential query `id` of a DCQL query.
+fn credential_query<'a>(query: &'a Value, id: &str) -> Option<&'a Value> {
+    query["credentials"]
+        .as_array()
+        .and_then(|qs| qs.iter().find(|q| q["id"] == id))
+}
+
 /// Claims the DCQL query asks for (by path) that an answering credential lacks. With
 /// `claim_sets`, the credential is complete when it satisfies any one set; when it
 /// satisfies none, what the last (the least demanding) set misses is reported.
 fn missing_fields(query: &Value, credentials: &[VerifiedCredential]) -> Vec<VerificationError> {
     let mut errors = Vec::new();
     for credential in credentials {
-        let Some(q) = query["credentials"]
-            .as_array()
-            .and_then(|qs| qs.iter().find(|q| q["id"] == credential.query_id.as_str()))
-        else {
+        let Some(q) = credential_query(query, &credential.query_id) else {
             continue;
         };
         let claims: Vec<(&Value, &[Value])> = q["claims"]
@@ -421,10 +425,7 @@ fn stale_presentation(token: &VpToken) -> Option<VerificationError> {
 fn wrong_types(query: &Value, credentials: &[VerifiedCredential]) -> Vec<VerificationError> {
     let mut errors = Vec::new();
     for credential in credentials {
-        let Some(q) = query["credentials"]
-            .as_array()
-            .and_then(|qs| qs.iter().find(|q| q["id"] == credential.query_id.as_str()))
-        else {
+        let Some(q) = credential_query(query, &credential.query_id) else {
             continue;
         };
         let meta = &q["meta"];
