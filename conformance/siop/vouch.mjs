@@ -119,7 +119,7 @@ export class Vouch {
 
 
   // OpenID4VCI, pre-authorized code, offer by value: token, then per configuration a
-  // nonce and a credential request with a `jwt` proof signed by the holder key (a `jwk`
+  // nonce and a credential request with a `jwt` proof signed by the holder key (`key.alg`, a `jwk`
   // header or a did:jwk `kid`, as key.proofHeader says).
   async issue(offerLink, requests) {
     const offer = JSON.parse(new URL(offerLink).searchParams.get('credential_offer'));
@@ -144,7 +144,7 @@ export class Vouch {
       check(offer.credential_configuration_ids.includes(configId), `offer does not name ${configId}`);
       const { c_nonce: nonce } = await expectStatus(http('POST', metadata.nonce_endpoint), 200, 'nonce request');
       const proof = await new jose.SignJWT({ aud: issuer, iat: Math.floor(Date.now() / 1000), nonce })
-        .setProtectedHeader({ alg: 'ES256', typ: 'openid4vci-proof+jwt', ...key.proofHeader })
+        .setProtectedHeader({ alg: key.alg ?? 'ES256', typ: 'openid4vci-proof+jwt', ...key.proofHeader })
         .sign(key.privateKey);
       const response = await expectStatus(
         http('POST', metadata.credential_endpoint, {

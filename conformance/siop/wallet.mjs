@@ -12,54 +12,52 @@
 //   JWS sign callback (the holder key, `jose`), and the JWT VP (VCDM 1.1, signed with the
 //   holder key with the request's `nonce` and the client id as `aud`, OpenID4VP draft 20
 //   §12.1 / Appendix A.1.1.2).
-// - `@sphereon/did-auth-siop` 0.20.1 (as `did-auth-siop-0.20`) is loaded only to show that
-//   it refuses Presentation Exchange requests outright (see run.mjs).
+// - 0.19.0 is the last release with Presentation Exchange: 0.20 speaks DCQL only (its
+//   AuthorizationRequest.verify rejects a `presentation_definition` with "The verifier is
+//   using a older draft implementation that is not supported"; SupportedVersion has only
+//   SIOPv2_OID4VP_D28 and OID4VP_v1).
 
 import { createRequire } from 'node:module';
 import { createHash, randomUUID } from 'node:crypto';
 
 import { check, show } from './vouch.mjs';
 
-// did:web names an https URL and web-did-resolver fetches exactly that. The interop server
-// listens on plain http://localhost:{port}, so for localhost ONLY the https URL is rewritten
-// to http before it is fetched (as in conformance/did/resolve.mjs): web-did-resolver goes
-// through cross-fetch, which on Node calls `require('node-fetch').default`, read once when
-// cross-fetch loads, so it is wrapped before web-did-resolver is loaded.
+// Every HTTP request of the libraries goes through cross-fetch, which on Node calls
+// `require('node-fetch').default`, read once when cross-fetch loads; it is wrapped here,
+// before web-did-resolver and @sphereon/did-auth-siop load cross-fetch, to
+// - rewrite https://localhost: to http://localhost: (did:web names an https URL and
+//   web-did-resolver fetches exactly that; the interop server listens on plain http, so
+//   for localhost ONLY, as in conformance/did/resolve.mjs),
+// - record the library's requests (request_uri GET, the response form POST) for the cases.
 const require = createRequire(import.meta.url);
 const nodeFetch = createRequire(require.resolve('cross-fetch'))('node-fetch');
 const realNodeFetch = nodeFetch.default || nodeFetch;
-nodeFetch.default = function localhostOverHttp(url, options) {
+export const requests = [];
+nodeFetch.default = async function recordedLocalhostOverHttp(url, options = {}) {
   if (typeof url === 'string' && url.startsWith('https://localhost:')) {
     url = 'http://' + url.slice('https://'.length);
   }
-  return realNodeFetch.call(this, url, options);
+  const body = options.body === undefined ? undefined : String(options.body);
+  const entry = { method: (options.method ?? 'GET').toUpperCase(), url: String(url), body };
+  requests.push(entry);
+  const response = await realNodeFetch.call(this, url, options);
+  entry.status = response.status;
+  entry.responseText = await response.clone().text();
+  return response;
 };
+
 
 const jose = await import('jose');
 const siop = await import('@sphereon/did-auth-siop');
+const { PEX, PresentationSubmissionLocation } = await import('@sphereon/pex');
 const { Resolver } = await import('did-resolver');
 const { getResolver: getWebResolver } = await import('web-did-resolver');
 
 const { OP, SupportedVersion, PassBy, ResponseMode, VPTokenLocation } = siop;
-export { siop };
+export { siop, VPTokenLocation };
 
 const didResolver = new Resolver({ ...getWebResolver() });
 const now = () => Math.floor(Date.now() / 1000);
-
-// Every HTTP request the library makes goes through the global fetch (request_uri GET,
-// the response form POST): recorded here so the cases can check them.
-export const requests = [];
-const realFetch = globalThis.fetch;
-globalThis.fetch = async (url, init = {}) => {
-  const body = init.body === undefined ? undefined : String(init.body);
-  const entry = { method: (init.method ?? 'GET').toUpperCase(), url: String(url), body };
-  requests.push(entry);
-  const response = await realFetch(url, init);
-  entry.status = response.status;
-  // Keep the answer for the report; give the library a fresh copy.
-  entry.responseText = await response.clone().text();
-  return response;
-};
 
 // ---- keys ---------------------------------------------------------------------------
 
@@ -189,6 +187,14 @@ export async function jwtVp(holder, credential, { aud, nonce, iat = now() }) {
     .sign(holder.privateKey);
 }
 
+function submissionFor(definition, credential) {
+  const pex = new PEX();
+  pex.evaluateCredentials(definition, [credential]);
+  return pex.presentationSubmissionFrom(definition, [credential], {
+    presentationSubmissionLocation: PresentationSubmissionLocation.EXTERNAL,
+  });
+}
+
 // Opens the link, makes the presentation, lets the library build and send the answer.
 // Returns what happened at each step.
 export async function answer(link, holder, credential, tweak = {}) {
@@ -214,11 +220,26 @@ export async function answer(link, holder, credential, tweak = {}) {
     jwtIssuer: { method: 'did', didUrl: holder.kid, alg: holder.alg },
     presentationExchange: {
       verifiablePresentations: [vp],
+      // The submission for a vp_token outside the VP (OpenID4VP), made by @sphereon/pex
+      // from the credential and the definition (descriptor path `$`, nested into the VP).
+      presentationSubmission: submissionFor(definition, credential),
       ...(tweak.vpTokenLocation && { vpTokenLocation: tweak.vpTokenLocation }),
     },
   });
-  const sent = await wallet.submitAuthorizationResponse(response);
-  const text = await sent.text();
+  // The library throws on a non-2xx answer (with the body as its message); the answer is
+  // then read from the recorded POST.
+  let status;
+  let text;
+  try {
+    const sent = await wallet.submitAuthorizationResponse(response);
+    status = sent.status;
+    text = await sent.text();
+  } catch (e) {
+    const post = requests.slice(before).at(-1);
+    if (post?.method !== 'POST' || post.status === undefined) throw e;
+    status = post.status;
+    text = post.responseText;
+  }
   let body;
   try {
     body = text ? JSON.parse(text) : undefined;
@@ -228,33 +249,15 @@ export async function answer(link, holder, credential, tweak = {}) {
   return {
     request,
     payload,
+    evaluation,
     definition,
     vp,
     response,
     responsePayload: response.response.payload,
     idToken: signed.at(-1),
-    status: sent.status,
+    status,
     body,
     fetches: requests.slice(before),
     verified: verified.slice(verifiedBefore),
   };
 }
-
-// @sphereon/did-auth-siop 0.20.1: only its request parsing and verification, to record
-// what it does with a Presentation Exchange request.
-export async function open020(link, holder) {
-  const lib = await import('did-auth-siop-0.20');
-  const wallet = lib.OP.builder()
-    .withExpiresIn(300)
-    .withResponseMode(lib.ResponseMode.DIRECT_POST)
-    .withHasher((data, alg) => createHash(alg.replace('-', '').toLowerCase()).update(data).digest())
-    .withCreateJwtCallback(async () => {
-      throw new Error('not signing');
-    })
-    .withVerifyJwtCallback(verifyJwt)
-    .withRegistration({ passBy: lib.PassBy.VALUE, subject_syntax_types_supported: ['did:jwk'] })
-    .build();
-  return wallet.verifyAuthorizationRequest(link);
-}
-
-export { VPTokenLocation };

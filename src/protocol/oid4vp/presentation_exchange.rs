@@ -19,6 +19,34 @@ fn member(prefix: &str, name: &str) -> String {
     format!("{prefix}['{escaped}']")
 }
 
+/// The filter a credential's type passes: a W3C `type` array containing one of the
+/// types, or an SD-JWT VC `vct` string equal to one of the values. Without `anyOf`
+/// (Sphereon's PEX refuses it): `contains` only judges arrays and `pattern` only strings,
+/// so each branch leaves the other kind of value alone.
+fn type_filter(r: &RequestedType) -> Value {
+    let pattern = || {
+        let alternatives: Vec<String> = r.vct_values.iter().map(|v| regex_escape(v)).collect();
+        format!("^(?:{})$", alternatives.join("|"))
+    };
+    match (r.w3c_types.is_empty(), r.vct_values.is_empty()) {
+        (false, true) => json!({"type": "array", "contains": {"enum": r.w3c_types}}),
+        (true, false) => json!({"type": "string", "pattern": pattern()}),
+        _ => json!({"contains": {"enum": r.w3c_types}, "pattern": pattern()}),
+    }
+}
+
+/// `text` as a literal in an ECMA-262 regular expression (what JSON Schema's `pattern` is).
+fn regex_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if "\\^$.|?*+()[]{}".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// The definition `id` for `requested`: one input descriptor per credential type, which a
 /// JWT VC (by `type`) or an SD-JWT VC (by `vct`) satisfies, with each requested key as a
 /// required field.
@@ -28,16 +56,9 @@ pub fn definition(id: &str, requested: &[RequestedType]) -> Value {
         .iter()
         .enumerate()
         .map(|(i, r)| {
-            let mut one_of = Vec::new();
-            if !r.w3c_types.is_empty() {
-                one_of.push(json!({"type": "array", "contains": {"enum": r.w3c_types}}));
-            }
-            if !r.vct_values.is_empty() {
-                one_of.push(json!({"type": "string", "enum": r.vct_values}));
-            }
             let mut fields = vec![json!({
                 "path": ["$.vc.type", "$.type", "$.vct"],
-                "filter": {"anyOf": one_of},
+                "filter": type_filter(r),
             })];
             let optional = r.optional_keys.iter().filter(|k| !r.keys.contains(k));
             for (key, is_optional) in r
@@ -58,8 +79,11 @@ pub fn definition(id: &str, requested: &[RequestedType]) -> Value {
             }
             let mut format = serde_json::Map::new();
             if !r.w3c_types.is_empty() {
-                format.insert("jwt_vc_json".into(), json!({"alg": algs}));
-                format.insert("jwt_vp_json".into(), json!({"alg": algs}));
+                // The DIF profile's wallets name JWT VCs `jwt_vc` / `jwt_vp`; later drafts
+                // `jwt_vc_json` / `jwt_vp_json`.
+                for name in ["jwt_vc_json", "jwt_vp_json", "jwt_vc", "jwt_vp"] {
+                    format.insert(name.into(), json!({"alg": algs}));
+                }
             }
             if !r.vct_values.is_empty() {
                 format.insert(
@@ -173,14 +197,37 @@ mod tests {
         let fields = descriptor["constraints"]["fields"].as_array().unwrap();
         assert_eq!(fields.len(), 4);
         assert_eq!(
-            fields[0]["filter"]["anyOf"][0]["contains"]["enum"],
-            json!(["PolicyCard"])
+            fields[0]["filter"],
+            json!({"contains": {"enum": ["PolicyCard"]}, "pattern": "^(?:https://i/e/types/t)$"})
         );
         assert_eq!(fields[1]["path"][2], "$['Policy ID']");
         assert_eq!(fields[2]["path"][2], "$['it\\'s']");
         assert!(fields[2].get("optional").is_none());
         assert_eq!(fields[3]["path"][2], "$['Note']");
         assert_eq!(fields[3]["optional"], true);
+    }
+
+    #[test]
+    fn the_type_filter_matches_a_vct_literally() {
+        let r = RequestedType {
+            vct_values: vec!["https://i.example/e/types/a.b?c=(1)".into()],
+            ..RequestedType::default()
+        };
+        let filter = type_filter(&r);
+        assert_eq!(filter["type"], "string");
+        let pattern = regex::Regex::new(filter["pattern"].as_str().unwrap()).unwrap();
+        assert!(pattern.is_match("https://i.example/e/types/a.b?c=(1)"));
+        assert!(!pattern.is_match("https://i.example/e/types/aXb?c=(1)"));
+        assert!(!pattern.is_match("https://i.example/e/types/a.b?c=(1)/more"));
+        assert!(!pattern.is_match("xhttps://i.example/e/types/a.b?c=(1)"));
+        let only_w3c = RequestedType {
+            w3c_types: vec!["PolicyCard".into()],
+            ..RequestedType::default()
+        };
+        assert_eq!(
+            type_filter(&only_w3c),
+            json!({"type": "array", "contains": {"enum": ["PolicyCard"]}})
+        );
     }
 
     #[test]

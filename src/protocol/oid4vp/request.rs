@@ -50,6 +50,7 @@ fn vp_formats_draft() -> Value {
         "jwt_vp_json": {"alg": algs},
         "jwt_vc_json": {"alg": algs},
         "jwt_vp": {"alg": algs},
+        "jwt_vc": {"alg": algs},
         "vc+sd-jwt": {"sd-jwt_alg_values": algs, "kb-jwt_alg_values": algs},
         "dc+sd-jwt": {"sd-jwt_alg_values": algs, "kb-jwt_alg_values": algs},
     })
@@ -70,7 +71,9 @@ impl AuthorizationRequest {
             Query::PresentationDefinition(_) => json!({
                 "vp_formats": vp_formats_draft(),
                 "subject_syntax_types_supported": SUBJECT_SYNTAX_TYPES,
-                "id_token_signing_alg_values_supported": ["ES256", "ES256K", "EdDSA", "ES384"],
+                // The algorithms SIOPv2 wallets of the DIF profile know (Sphereon's
+                // did-auth-siop refuses a request naming any other).
+                "id_token_signing_alg_values_supported": ["ES256", "ES256K", "EdDSA"],
             }),
         };
         if let Some(name) = &self.client_name {
