@@ -10,15 +10,15 @@
 // exits 1 if any case failed. VOUCH_INTEROP_DEBUG=1 prints stack traces.
 //
 // Who does what: wallet.mjs is the holder (@openid4vc/openid4vp, dcql, @sd-jwt, jose);
-// vouch.mjs calls the management API and gets the credentials issued (plain fetch + jose:
-// issuance is under test in conformance/oid4vci, not here). Nothing is loosened to make a
+// ../lib/vouch.mjs calls the management API and gets the credentials issued (plain fetch
+// and node:crypto: issuance is under test in conformance/oid4vci, not here). Nothing is loosened to make a
 // case pass: a library's error is printed as it came.
 
 import { parseArgs } from 'node:util';
 import { createHash, randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 
-import { Vouch, CheckError, check, show } from './vouch.mjs';
+import { Vouch, CheckError, check, show } from '../lib/vouch.mjs';
 import { Wallet, holderKey, holdSdJwt, holdJwtVc } from './wallet.mjs';
 
 // ---- arguments ---------------------------------------------------------------------

@@ -21,7 +21,7 @@
 import { createRequire } from 'node:module';
 import { X509Certificate, createHash, randomUUID } from 'node:crypto';
 
-import { check, CheckError, show } from './vouch.mjs';
+import { check, CheckError, show } from '../lib/vouch.mjs';
 
 // did:web names an https URL and web-did-resolver fetches exactly that. The interop server
 // listens on plain http://localhost:{port}, so for localhost ONLY the https URL is rewritten

@@ -18,7 +18,7 @@ import { parseArgs } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 
-import { Vouch, CheckError, check, show } from './vouch.mjs';
+import { Vouch, CheckError, check, show } from '../lib/vouch.mjs';
 import { holderKey, answer } from './wallet.mjs';
 
 const { values: opts } = parseArgs({

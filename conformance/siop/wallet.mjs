@@ -20,7 +20,7 @@
 import { createRequire } from 'node:module';
 import { createHash, randomUUID } from 'node:crypto';
 
-import { check, show } from './vouch.mjs';
+import { check, show } from '../lib/vouch.mjs';
 
 // Every HTTP request of the libraries goes through cross-fetch, which on Node calls
 // `require('node-fetch').default`, read once when cross-fetch loads; it is wrapped here,

@@ -1,11 +1,12 @@
-// vouch's side of the OpenID4VP interop: its management API (admin token, credential
-// types, users, user credentials, revocation, presentation sessions and their outcome),
-// called with plain fetch, and a minimal OpenID4VCI pre-authorized-code wallet (fetch +
-// jose) that gets the credentials the OpenID4VP wallet then presents. Issuance is not what
-// is under test here (conformance/oid4vci/ runs a third-party wallet against it); it only
-// has to fail loudly when something is off.
+// vouch's side of the presentation interop suites (oid4vp/, siop/): its management API
+// (admin token, credential types, users, user credentials, revocation, presentation
+// sessions and their outcome), called with plain fetch, and a minimal OpenID4VCI
+// pre-authorized-code wallet that gets the credentials the wallet under test then presents.
+// Issuance is not what is under test here (conformance/oid4vci/ runs a third-party wallet
+// against it); it only has to fail loudly when something is off. No packages: node:crypto
+// signs the proof, so each suite's own node_modules serves it.
 
-import * as jose from 'jose';
+import { KeyObject, sign } from 'node:crypto';
 
 export class CheckError extends Error {}
 export function check(condition, message) {
@@ -76,7 +77,7 @@ export class Vouch {
     return expectStatus(
       this.admin('POST', '/credentialTypes', {
         title,
-        description: 'OpenID4VP wallet interop',
+        description: 'wallet interop',
         cardDesignTemplate: '<svg xmlns="http://www.w3.org/2000/svg"><text>${cardTitle}</text></svg>',
         management: { mode: 'MANAGED' },
         metadata: { fields },
@@ -146,7 +147,7 @@ export class Vouch {
   }
 
   // OpenID4VCI, pre-authorized code, offer by value: token, then per configuration a
-  // nonce and a credential request with a `jwt` proof signed by the holder key (a `jwk`
+  // nonce and a credential request with a `jwt` proof signed by the holder key (`key.alg`, a `jwk`
   // header or a did:jwk `kid`, as key.proofHeader says).
   async issue(offerLink, requests) {
     const offer = JSON.parse(new URL(offerLink).searchParams.get('credential_offer'));
@@ -170,9 +171,11 @@ export class Vouch {
     for (const { configId, key } of requests) {
       check(offer.credential_configuration_ids.includes(configId), `offer does not name ${configId}`);
       const { c_nonce: nonce } = await expectStatus(http('POST', metadata.nonce_endpoint), 200, 'nonce request');
-      const proof = await new jose.SignJWT({ aud: issuer, iat: Math.floor(Date.now() / 1000), nonce })
-        .setProtectedHeader({ alg: 'ES256', typ: 'openid4vci-proof+jwt', ...key.proofHeader })
-        .sign(key.privateKey);
+      const proof = signJwt(
+        { alg: key.alg ?? 'ES256', typ: 'openid4vci-proof+jwt', ...key.proofHeader },
+        { aud: issuer, iat: Math.floor(Date.now() / 1000), nonce },
+        key.privateKey,
+      );
       const response = await expectStatus(
         http('POST', metadata.credential_endpoint, {
           token: token.access_token,
@@ -187,4 +190,15 @@ export class Vouch {
     }
     return out;
   }
+}
+
+// A compact JWS (ES256 or EdDSA) with node:crypto; `privateKey` a CryptoKey or KeyObject.
+function signJwt(header, payload, privateKey) {
+  const b64 = (v) => Buffer.from(JSON.stringify(v)).toString('base64url');
+  const input = `${b64(header)}.${b64(payload)}`;
+  const key = privateKey instanceof KeyObject ? privateKey : KeyObject.from(privateKey);
+  const signature = header.alg === 'EdDSA'
+    ? sign(null, Buffer.from(input), key)
+    : sign('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' });
+  return `${input}.${signature.toString('base64url')}`;
 }
