@@ -328,13 +328,13 @@ pub fn failure(status: &Value, code: &str) {
     }
 }
 
+/// What a case of a test takes from the request for the key binding: `aud`, `nonce`, `iat`.
+type BindingOf = dyn Fn(&PresentationRequest) -> (String, String, i64);
+
 async fn vp_3_4_holder_side_failures_are_invalid_token(s: TestServer) {
     let holder = HolderKey::es256();
     let (_, _, sd_jwt) = issued(&s, "Verify holder", &holder, ".sd_jwt").await;
-    let cases: Vec<(
-        &str,
-        Box<dyn Fn(&PresentationRequest) -> (String, String, i64)>,
-    )> = vec![
+    let cases: Vec<(&str, Box<BindingOf>)> = vec![
         (
             "wrong nonce",
             Box::new(|r| (r.client_id.clone(), "not-the-nonce".into(), now())),

@@ -381,15 +381,14 @@ async fn vp_3_3_same_device_answers_redirect_with_a_response_code(s: TestServer)
     failure(&status_of(&s, &created).await.json, "INVALID_TOKEN");
 }
 
+/// What a case of a test takes from the request for the binding: `aud`, `nonce`, `iat`.
+type BindingOf = fn(&PresentationRequest) -> (String, String, i64);
+
 async fn vp_3_4_jwt_vp_holder_failures_are_invalid_token(s: TestServer) {
     let holder = HolderKey::es256();
     let (_, _, vc) = issued(&s, "Verify vp", &holder, ".jwt_vc").await;
     let stranger = HolderKey::es256();
-    let cases: Vec<(
-        &str,
-        &HolderKey,
-        fn(&PresentationRequest) -> (String, String, i64),
-    )> = vec![
+    let cases: Vec<(&str, &HolderKey, BindingOf)> = vec![
         ("wrong nonce", &holder, |r| {
             (r.client_id.clone(), "nope".into(), now())
         }),

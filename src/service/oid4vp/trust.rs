@@ -56,7 +56,7 @@ impl KeyResolver for OwnKeys {
                 (env, kid.clone())
             }
             KeyReference::DidUrl(url) => (
-                own_environment(ctx, &url.did().to_string()),
+                own_environment(ctx, url.did().as_ref()),
                 url.fragment().unwrap_or_default().to_string(),
             ),
             other => return Err(KeyResolutionError::unsupported(other)),

@@ -274,7 +274,7 @@ fn issuer_filter(
                 .environment_id
                 .as_ref()
                 .is_some_and(|e| environments.contains(e));
-            let by_did = dids.iter().any(|d| *d == c.issuer);
+            let by_did = dids.contains(&c.issuer);
             !(by_env || by_did)
         })
         .map(|c| {
