@@ -36,6 +36,9 @@ pub enum Command {
 pub enum BenchCommand {
     /// Complete OpenID4VCI pre-authorized flows (offer, token, nonce, proof, credential).
     Issue(crate::bench::issue::IssueArgs),
+    /// Complete OpenID4VP presentation sessions (create, request object, SD-JWT VC
+    /// answer by direct_post, result read back).
+    Verify(crate::bench::verify::VerifyArgs),
     /// Serving a large status list from the cache, and flipping one entry then signing it
     /// again (in-process, on a scratch SQLite database).
     Status(crate::bench::status::StatusArgs),
@@ -113,6 +116,9 @@ pub fn main() -> ExitCode {
         Command::Migrate(_) => runtime.block_on(crate::app::migrate(config)),
         Command::Bench(BenchCommand::Issue(args)) => {
             runtime.block_on(crate::bench::issue::run(args))
+        }
+        Command::Bench(BenchCommand::Verify(args)) => {
+            runtime.block_on(crate::bench::verify::run(args))
         }
         Command::Bench(BenchCommand::Status(args)) => {
             runtime.block_on(crate::bench::status::run(args))

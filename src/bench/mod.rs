@@ -2,8 +2,10 @@
 //! do (or, for status lists, the service in-process), and print throughput and latency.
 //! Speed is measured here, never asserted in tests.
 
+pub mod client;
 pub mod issue;
 pub mod status;
+pub mod verify;
 
 /// Percentile `p` (0–100) of sorted durations, in milliseconds.
 pub fn percentile(sorted: &[std::time::Duration], p: f64) -> f64 {

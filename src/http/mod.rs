@@ -150,7 +150,10 @@ fn routed_app() -> utoipa_actix_web::UtoipaApp<
         .openapi(ApiDoc::openapi())
         // actix tries routes in registration order, matching each path pattern in turn;
         // the wallet-facing routes come first so a wallet's request is matched after a
-        // handful of patterns rather than after every management route.
+        // handful of patterns rather than after every management route. Presentation
+        // sessions lead the management routes: a verification is two management calls
+        // (create, read), which otherwise tried some 80 patterns each. (The patterns of
+        // different modules never match the same path, so the order changes no routing.)
         .configure(ops::routes)
         .configure(oid4vci::routes)
         .configure(presentations::wallet_routes)
@@ -158,6 +161,7 @@ fn routed_app() -> utoipa_actix_web::UtoipaApp<
         .configure(issuer::routes)
         .configure(qr::routes)
         .configure(status::routes)
+        .configure(presentations::routes)
         .configure(backend_api::routes)
         .configure(environments::routes)
         .configure(applications::routes)
@@ -166,7 +170,6 @@ fn routed_app() -> utoipa_actix_web::UtoipaApp<
         .configure(directory::routes)
         .configure(credential_types::routes)
         .configure(user_credentials::routes)
-        .configure(presentations::routes)
         .service(openapi_json)
         .service(docs_page)
 }
