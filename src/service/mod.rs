@@ -60,6 +60,11 @@ pub struct Caches {
     pub key_rows: cache::TtlCache<(String, String), crate::store::rows::SigningKeyRow>,
     /// Environments known to exist.
     pub environments: cache::TtlCache<String, ()>,
+    /// (environment, key id, SHA-256 of the token) of admin tokens whose signature
+    /// verified: a client reuses its token for many calls, and checking the same bytes
+    /// against the same key again proves nothing new. Everything else about the token
+    /// (key still published, times, issuer, the application enabled) is checked each call.
+    pub verified_tokens: cache::TtlCache<(String, String, [u8; 32]), ()>,
 }
 
 impl Caches {
@@ -68,6 +73,8 @@ impl Caches {
         self.active_keys.forget(|(env, _)| env == environment_id);
         self.key_rows.forget(|(env, _)| env == environment_id);
         self.environments.forget(|env| env == environment_id);
+        self.verified_tokens
+            .forget(|(env, _, _)| env == environment_id);
     }
 }
 

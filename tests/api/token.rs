@@ -14,6 +14,7 @@ backend_tests!(
     token_endpoint_errors,
     wrong_credentials_are_invalid_client,
     token_of_one_environment_does_not_verify_as_another,
+    an_accepted_token_vouches_for_its_own_bytes_only,
 );
 
 async fn token_request(
@@ -245,4 +246,38 @@ async fn token_of_one_environment_does_not_verify_as_another(s: TestServer) {
     s.get_as(&none, &s.env_path("/users"))
         .await
         .expect_error(401, "ACCESS_FAILED", &[]);
+}
+
+/// The server remembers for a few seconds which tokens' signatures it checked; a token
+/// accepted a moment ago must not lend its signature to a changed copy of itself.
+async fn an_accepted_token_vouches_for_its_own_bytes_only(s: TestServer) {
+    let token = s.admin.token.clone();
+    s.get_as(&token, &s.env_path("/users")).await.expect(200);
+    let parts: Vec<&str> = token.split('.').collect();
+    let mut claims: Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).unwrap()).unwrap();
+    claims["exp"] = json!(claims["exp"].as_i64().unwrap() + 86_400);
+    let longer = format!(
+        "{}.{}.{}",
+        parts[0],
+        URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims).unwrap()),
+        parts[2]
+    );
+    s.get_as(&longer, &s.env_path("/users"))
+        .await
+        .expect_error(401, "ACCESS_FAILED", &[]);
+    // One byte of the signature changed (in the middle, so the base64 stays valid).
+    let mut signature: Vec<char> = parts[2].chars().collect();
+    let at = signature.len() / 2;
+    signature[at] = if signature[at] == 'A' { 'B' } else { 'A' };
+    let resigned = format!(
+        "{}.{}.{}",
+        parts[0],
+        parts[1],
+        signature.iter().collect::<String>()
+    );
+    s.get_as(&resigned, &s.env_path("/users"))
+        .await
+        .expect_error(401, "ACCESS_FAILED", &[]);
+    s.get_as(&token, &s.env_path("/users")).await.expect(200);
 }
