@@ -253,23 +253,36 @@ async fn vp_3_4_an_sd_jwt_presentation_verifies_and_shows_its_disclosed_claims(s
     );
 }
 
-async fn vp_3_4_a_jwt_vc_presentation_verifies(s: TestServer) {
-    let holder = HolderKey::es256();
-    let (_, _, vc) = issued(&s, "Verify jwt", &holder, ".jwt_vc").await;
+/// An OPENID4VP session for `title` answered with `holder`'s presentation of `vc`; the
+/// response_uri must answer `expected`.
+async fn answer_jwt_vc(
+    s: &TestServer,
+    title: &str,
+    holder: &HolderKey,
+    vc: &str,
+    expected: u16,
+) -> Resp {
     let created = session(
-        &s,
-        json!({"protocol": "OPENID4VP", "requestedCredentials": [{"type": "Verify jwt"}]}),
+        s,
+        json!({"protocol": "OPENID4VP", "requestedCredentials": [{"type": title}]}),
     )
     .await
     .expect(201);
-    let request = PresentationRequest::open(&s, &created.str("/_links/appOpenURL/href")).await;
+    let request = PresentationRequest::open(s, &created.str("/_links/appOpenURL/href")).await;
     let vp = holder
-        .present_jwt_vc(&vc, &request.client_id, &request.nonce(), now())
+        .present_jwt_vc(vc, &request.client_id, &request.nonce(), now())
         .await;
     request
-        .answer(&s, &json!({query_id(&request, "jwt_vc_json"): [vp]}))
+        .answer(s, &json!({query_id(&request, "jwt_vc_json"): [vp]}))
         .await
-        .expect(200);
+        .expect(expected);
+    created
+}
+
+async fn vp_3_4_a_jwt_vc_presentation_verifies(s: TestServer) {
+    let holder = HolderKey::es256();
+    let (_, _, vc) = issued(&s, "Verify jwt", &holder, ".jwt_vc").await;
+    let created = answer_jwt_vc(&s, "Verify jwt", &holder, &vc, 200).await;
     let done = status_of(&s, &created).await;
     assert_eq!(
         done.json["status"], "VERIFICATION_SUCCESSFUL",
@@ -309,20 +322,7 @@ async fn vp_3_4_a_jwt_vc_presentation_verifies(s: TestServer) {
     )
     .await
     .expect(200);
-    let created = session(
-        &s,
-        json!({"protocol": "OPENID4VP", "requestedCredentials": [{"type": "Verify jwt"}]}),
-    )
-    .await
-    .expect(201);
-    let request = PresentationRequest::open(&s, &created.str("/_links/appOpenURL/href")).await;
-    let vp = holder
-        .present_jwt_vc(&vc, &request.client_id, &request.nonce(), now())
-        .await;
-    request
-        .answer(&s, &json!({query_id(&request, "jwt_vc_json"): [vp]}))
-        .await
-        .expect(400);
+    let created = answer_jwt_vc(&s, "Verify jwt", &holder, &vc, 400).await;
     let status = status_of(&s, &created).await.json;
     failure(&status, "INVALID_CREDENTIAL");
     assert!(
