@@ -3,7 +3,6 @@
 //! ES256 proof and the credential — with C clients at once.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use super::client::{Admin, holder_key};
@@ -68,40 +67,26 @@ pub async fn run(args: IssueArgs) -> anyhow::Result<()> {
     let holder = Arc::new(holder_key()?);
     // One flow to warm connections and caches; not counted.
     flow(&setup, 0, &holder).await?;
-    let next = Arc::new(AtomicUsize::new(0));
-    let started = Instant::now();
-    let mut workers = Vec::new();
-    for _ in 0..args.concurrency.max(1) {
-        let (setup, holder, next, total) =
-            (setup.clone(), holder.clone(), next.clone(), args.flows);
-        workers.push(tokio::spawn(async move {
-            let mut latencies = Vec::new();
-            loop {
-                let n = next.fetch_add(1, Ordering::Relaxed);
-                if n >= total {
-                    break;
-                }
-                let t = Instant::now();
-                flow(&setup, n + 1, &holder).await?;
-                latencies.push(t.elapsed());
-            }
-            Ok::<_, anyhow::Error>(latencies)
-        }));
-    }
-    let mut latencies: Vec<Duration> = Vec::new();
-    for w in workers {
-        latencies.extend(w.await??);
-    }
-    let elapsed = started.elapsed();
-    latencies.sort();
+    let mut load = super::load(args.flows, args.concurrency, move |n| {
+        let (setup, holder) = (setup.clone(), holder.clone());
+        async move {
+            let t = Instant::now();
+            flow(&setup, n, &holder).await?;
+            Ok(t.elapsed())
+        }
+    })
+    .await?;
+    load.passed.sort();
+    let latencies: &[Duration] = &load.passed;
     println!(
-        "vouch bench issue: {} flows, {} concurrent, {:.2} s: {:.0} flows/s; flow latency p50 {:.1} ms, p99 {:.1} ms",
+        "vouch bench issue: {} flows ({} failed), {} concurrent, {:.2} s: {:.0} flows/s; flow latency p50 {:.1} ms, p99 {:.1} ms",
         latencies.len(),
+        load.failed,
         args.concurrency,
-        elapsed.as_secs_f64(),
-        latencies.len() as f64 / elapsed.as_secs_f64(),
-        percentile(&latencies, 50.0),
-        percentile(&latencies, 99.0),
+        load.elapsed.as_secs_f64(),
+        latencies.len() as f64 / load.elapsed.as_secs_f64(),
+        percentile(latencies, 50.0),
+        percentile(latencies, 99.0),
     );
-    Ok(())
+    load.check("flows")
 }

@@ -7,8 +7,6 @@
 //! session back, which must be `VERIFICATION_SUCCESSFUL`.
 
 use std::sync::Arc;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
@@ -268,52 +266,25 @@ pub async fn run(args: VerifyArgs) -> anyhow::Result<()> {
     let setup = Arc::new(setup(&args).await?);
     // One session to warm connections and caches; not counted, and it must pass.
     session(&setup).await?;
-    let next = Arc::new(AtomicUsize::new(0));
-    let failures = Arc::new(AtomicUsize::new(0));
-    let first_failure: Arc<Mutex<Option<String>>> = Arc::new(Mutex::new(None));
-    let started = Instant::now();
-    let mut workers = Vec::new();
-    for _ in 0..args.concurrency.max(1) {
-        let (setup, next, failures, first_failure, total) = (
-            setup.clone(),
-            next.clone(),
-            failures.clone(),
-            first_failure.clone(),
-            args.sessions,
-        );
-        workers.push(tokio::spawn(async move {
-            let mut steps = Vec::new();
-            while next.fetch_add(1, Ordering::Relaxed) < total {
-                match session(&setup).await {
-                    Ok(s) => steps.push(s),
-                    Err(err) => {
-                        failures.fetch_add(1, Ordering::Relaxed);
-                        let mut first = first_failure.lock().unwrap_or_else(|e| e.into_inner());
-                        first.get_or_insert_with(|| format!("{err:#}"));
-                    }
-                }
-            }
-            steps
-        }));
-    }
-    let mut steps: Vec<Steps> = Vec::new();
-    for w in workers {
-        steps.extend(w.await?);
-    }
-    let elapsed = started.elapsed();
+    let load = super::load(args.sessions, args.concurrency, move |_| {
+        let setup = setup.clone();
+        async move { session(&setup).await }
+    })
+    .await?;
+    let steps = &load.passed;
+    let elapsed = load.elapsed;
     let sorted = |f: fn(&Steps) -> Duration| {
         let mut v: Vec<Duration> = steps.iter().map(f).collect();
         v.sort();
         v
     };
     let total = sorted(Steps::total);
-    let failed = failures.load(Ordering::Relaxed);
     println!(
         "vouch bench verify: {} sessions ({} failed), {} concurrent, {:.2} s: {:.0} sessions/s; \
          session latency p50 {:.1} ms, p99 {:.1} ms; step p50: create {:.2} ms, request object {:.2} ms, \
          response {:.2} ms, read {:.2} ms",
         steps.len(),
-        failed,
+        load.failed,
         args.concurrency,
         elapsed.as_secs_f64(),
         steps.len() as f64 / elapsed.as_secs_f64(),
@@ -324,14 +295,7 @@ pub async fn run(args: VerifyArgs) -> anyhow::Result<()> {
         percentile(&sorted(|s| s.response), 50.0),
         percentile(&sorted(|s| s.read), 50.0),
     );
-    if let Some(first) = first_failure
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .take()
-    {
-        anyhow::bail!("{failed} sessions failed; the first: {first}");
-    }
-    Ok(())
+    load.check("sessions")
 }
 
 #[cfg(test)]

@@ -8,12 +8,11 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::error::{ApiError, ApiResult, ErrorBody};
+use super::error::{ApiResult, ErrorBody};
 use super::extract::{EnvAdmin, Json, Query, media_type, read_body};
 use super::resources::{IdRef, Link, Links, collection, env_path, links};
 use crate::domain::presentation::{PresentationSessionInput, VerificationError};
 use crate::domain::time::iso;
-use crate::domain::validate::FieldError;
 use crate::service::Ctx;
 use crate::service::oid4vci::ProtocolError;
 use crate::service::oid4vp::{self, SessionView};
@@ -176,22 +175,10 @@ async fn delete_session(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// Loads a session for a reader. With `?responseCode=` (the same-device flow's code from
-/// the wallet's redirect) the code must match the one handed out, so a frontend that
-/// forwards it proves the user came back from this very presentation.
+/// Loads a session for a reader; `?responseCode=` must match when given.
 async fn read_session(ctx: &Ctx, env: &str, id: &str, query: &Query) -> ApiResult<SessionView> {
     let view = oid4vp::get(ctx, env, id).await?;
-    if let Some(code) = query.get("responseCode")
-        && !oid4vp::response_code_matches(&view, code)
-    {
-        return Err(ApiError::bad_request(
-            "responseCode does not match the code this session returned to the wallet",
-            vec![FieldError::invalid(
-                "responseCode",
-                "not the response code of this session",
-            )],
-        ));
-    }
+    oid4vp::require_response_code(&view, query.get("responseCode"), "responseCode")?;
     Ok(view)
 }
 

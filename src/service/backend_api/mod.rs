@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 
 use super::oid4vci::{offers, secrets};
 use super::{Ctx, Error, Result, user_credentials};
+use crate::domain::credential_type::CredentialTypeDefinition;
 use crate::domain::directory::IdRef;
 use crate::domain::time;
 use crate::domain::user_credential::{CredentialStatus, UserCredentialInput};
@@ -161,12 +162,21 @@ fn check(input: IssueRequest) -> Result<Checked> {
     })
 }
 
-/// The MANAGED type a template id names: its id, or its unique `cardType`.
-fn template(conn: &mut AnyConnection, env: &str, template: &str) -> Result<String> {
+/// The credential type a template id names (its id, or its unique `cardType`) and its
+/// definition.
+fn template(
+    conn: &mut AnyConnection,
+    env: &str,
+    template: &str,
+) -> Result<(String, CredentialTypeDefinition)> {
+    let definition = |row: &crate::store::rows::CredentialTypeRow| {
+        serde_json::from_str::<CredentialTypeDefinition>(&row.definition)
+            .map_err(|e| Error::Internal(e.into()))
+    };
     if let Some(row) = credential_types::get(conn, env, template)?
         && row.deleted_at.is_none()
     {
-        return Ok(row.id);
+        return Ok((row.id.clone(), definition(&row)?));
     }
     let mut matches = Vec::new();
     let mut after: Option<String> = None;
@@ -175,10 +185,9 @@ fn template(conn: &mut AnyConnection, env: &str, template: &str) -> Result<Strin
         let done = rows.len() < 500;
         for row in rows {
             after = Some(row.id.clone());
-            let def: crate::domain::credential_type::CredentialTypeDefinition =
-                serde_json::from_str(&row.definition).map_err(|e| Error::Internal(e.into()))?;
+            let def = definition(&row)?;
             if def.card_type.as_deref() == Some(template) {
-                matches.push(row.id);
+                matches.push((row.id, def));
             }
         }
         if done {
@@ -237,7 +246,7 @@ pub async fn issue(ctx: &Ctx, env: &str, input: IssueRequest) -> Result<(IssueRe
     let (type_id, existing) = ctx
         .store
         .read(move |conn| {
-            let type_id = template(conn, &env_id, &template_id)?;
+            let (type_id, _) = template(conn, &env_id, &template_id)?;
             let existing = issuance::issue_request(conn, &env_id, &correlation)?;
             Ok::<_, Error>((type_id, existing))
         })

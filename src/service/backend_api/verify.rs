@@ -12,7 +12,6 @@ use crate::domain::presentation::{PresentationSessionInput, RequestedCredential,
 use crate::domain::validate::FieldError;
 use crate::service::oid4vp::{self, SessionView, VerifiedCredential};
 use crate::service::{Ctx, Error, Result};
-use crate::store::credential_types;
 
 /// Body of `POST /api/v2/credential/verify`.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
@@ -197,11 +196,7 @@ pub async fn verify(ctx: &Ctx, env: &str, input: VerifyRequest) -> Result<(Verif
             let Some(template_id) = template_id else {
                 return Ok(None);
             };
-            let id = template(conn, &env_id, &template_id)?;
-            let row = credential_types::get(conn, &env_id, &id)?
-                .ok_or_else(|| Error::not_found("Credential type"))?;
-            let def: crate::domain::credential_type::CredentialTypeDefinition =
-                serde_json::from_str(&row.definition).map_err(|e| Error::Internal(e.into()))?;
+            let (_, def) = template(conn, &env_id, &template_id)?;
             Ok::<_, Error>(Some(def.title().to_string()))
         })
         .await?;
@@ -257,23 +252,8 @@ pub async fn status(
     correlation_id: &str,
     response_code: Option<&str>,
 ) -> Result<VerifyStatus> {
-    let view = oid4vp::by_correlation(ctx, env, correlation_id)
-        .await
-        .map_err(|e| match e {
-            Error::NotFound(_) => Error::not_found("Verification"),
-            other => other,
-        })?;
-    if let Some(code) = response_code
-        && !oid4vp::response_code_matches(&view, code)
-    {
-        return Err(Error::BadRequest {
-            message: "response_code does not match the code this verification returned".into(),
-            details: vec![FieldError::invalid(
-                "response_code",
-                "not the response code of this verification",
-            )],
-        });
-    }
+    let view = oid4vp::by_correlation(ctx, env, correlation_id).await?;
+    oid4vp::require_response_code(&view, response_code, "response_code")?;
     let result = view.result.clone().unwrap_or_default();
     let status = match view.status {
         SessionStatus::Initial => "verification_request_created",

@@ -31,7 +31,7 @@ use crate::store::rows::PresentationSessionRow;
 pub use session::{by_correlation, create_with};
 pub use session::{create, delete, events, expire, get};
 pub use verify::VerifiedCredential;
-pub use wallet::{RequestObject, request_object, respond, response_code_matches};
+pub use wallet::{RequestObject, request_object, require_response_code, respond};
 
 /// A session as the management API shows it.
 #[derive(Debug, Clone)]

@@ -156,6 +156,22 @@ impl VerifierStatusCheck {
             own_prefix,
         })
     }
+
+    /// The suspension entry beside a revocation entry of this server's bitstring pairs.
+    fn own_suspension(&self, reference: &StatusReference) -> Option<StatusReference> {
+        let StatusReference::Bitstring { uri, idx, purpose } = reference else {
+            return None;
+        };
+        let (revocation, suspension) = (Purpose::Revocation.as_str(), Purpose::Suspension.as_str());
+        let base = uri
+            .strip_prefix(&self.own_prefix)?
+            .strip_suffix(revocation)?;
+        (purpose == revocation).then(|| StatusReference::Bitstring {
+            uri: format!("{}{base}{suspension}", self.own_prefix),
+            idx: *idx,
+            purpose: suspension.into(),
+        })
+    }
 }
 
 fn reference(status: &CredentialStatus<'_>) -> Option<StatusReference> {
@@ -168,23 +184,6 @@ fn reference(status: &CredentialStatus<'_>) -> Option<StatusReference> {
         .ok()?
         .into_iter()
         .next()
-}
-
-impl VerifierStatusCheck {
-    /// The suspension entry beside a revocation entry of this server's bitstring pairs.
-    fn own_suspension(&self, reference: &StatusReference) -> Option<StatusReference> {
-        let StatusReference::Bitstring { uri, idx, purpose } = reference else {
-            return None;
-        };
-        let base = uri
-            .strip_prefix(&self.own_prefix)?
-            .strip_suffix("/revocation")?;
-        (purpose == "revocation").then(|| StatusReference::Bitstring {
-            uri: format!("{}{base}/suspension", self.own_prefix),
-            idx: *idx,
-            purpose: "suspension".into(),
-        })
-    }
 }
 
 #[async_trait::async_trait]

@@ -290,14 +290,20 @@ fn issuer_filter(
         .collect()
 }
 
-/// The value at a DCQL claim `path` in a verified credential's claims (JWT VC claims
-/// were read out of `credentialSubject` already).
+/// A DCQL claim path as it reads in a verified credential's claims: JWT VC claims were
+/// read out of `credentialSubject` already.
+fn within_claims(path: &[Value]) -> &[Value] {
+    match path.first().and_then(Value::as_str) {
+        Some("credentialSubject") => &path[1..],
+        _ => path,
+    }
+}
+
+/// The value at a DCQL claim `path` in a verified credential's claims.
 fn claim_at<'a>(claims: &'a serde_json::Map<String, Value>, path: &[Value]) -> Option<&'a Value> {
-    let skip = usize::from(path.first().and_then(Value::as_str) == Some("credentialSubject"));
-    let mut steps = path.iter().skip(skip);
-    let first = steps.next()?.as_str()?;
-    let mut value = claims.get(first)?;
-    for step in steps {
+    let (first, rest) = within_claims(path).split_first()?;
+    let mut value = claims.get(first.as_str()?)?;
+    for step in rest {
         value = match step {
             Value::String(name) => value.get(name)?,
             Value::Number(n) => value.get(n.as_u64()? as usize)?,
@@ -323,26 +329,21 @@ fn missing_fields(query: &Value, credentials: &[VerifiedCredential]) -> Vec<Veri
         let Some(q) = credential_query(query, &credential.query_id) else {
             continue;
         };
-        let claims: Vec<(&Value, &[Value])> = q["claims"]
+        // The claims (id, path) the credential lacks.
+        let missing: Vec<(&Value, &[Value])> = q["claims"]
             .as_array()
             .into_iter()
             .flatten()
             .filter_map(|c| Some((&c["id"], c["path"].as_array()?.as_slice())))
-            .collect();
-        let missing: Vec<&[Value]> = claims
-            .iter()
             .filter(|(_, path)| claim_at(&credential.claims, path).is_none())
-            .map(|(_, path)| *path)
             .collect();
         let reported: Vec<&[Value]> = match q["claim_sets"].as_array() {
             Some(sets) if !sets.is_empty() => {
                 let misses = |set: &Value| -> Vec<&[Value]> {
                     let ids = set.as_array().map(Vec::as_slice).unwrap_or_default();
-                    claims
+                    missing
                         .iter()
-                        .filter(|(id, path)| {
-                            ids.contains(id) && claim_at(&credential.claims, path).is_none()
-                        })
+                        .filter(|(id, _)| ids.contains(id))
                         .map(|(_, path)| *path)
                         .collect()
                 };
@@ -352,14 +353,11 @@ fn missing_fields(query: &Value, credentials: &[VerifiedCredential]) -> Vec<Veri
                     misses(sets.last().expect("not empty"))
                 }
             }
-            _ => missing,
+            _ => missing.iter().map(|(_, path)| *path).collect(),
         };
         for path in reported {
-            let skip =
-                usize::from(path.first().and_then(Value::as_str) == Some("credentialSubject"));
-            let name = path
+            let name = within_claims(path)
                 .iter()
-                .skip(skip)
                 .map(|p| {
                     p.as_str()
                         .map(str::to_string)

@@ -327,9 +327,28 @@ pub async fn respond(
     }
 }
 
-/// Whether `code` is the response_code handed back with a same-device answer.
-pub fn response_code_matches(session: &SessionView, code: &str) -> bool {
-    session.row.response_code_hash.as_deref().is_some_and(|h| {
+/// A reader's `code` (named `target` in its request), when given, must be the
+/// response_code handed back with this session's same-device answer: a frontend that
+/// forwards it proves the user came back from this very presentation.
+pub fn require_response_code(
+    session: &SessionView,
+    code: Option<&str>,
+    target: &str,
+) -> crate::service::Result<()> {
+    let Some(code) = code else {
+        return Ok(());
+    };
+    let matches = session.row.response_code_hash.as_deref().is_some_and(|h| {
         subtle::ConstantTimeEq::ct_eq(h.as_bytes(), secrets::sha256_hex(code).as_bytes()).into()
+    });
+    if matches {
+        return Ok(());
+    }
+    Err(crate::service::Error::BadRequest {
+        message: format!("{target} does not match the code this session returned to the wallet"),
+        details: vec![crate::domain::validate::FieldError::invalid(
+            target,
+            "not the response code of this session",
+        )],
     })
 }
