@@ -9,7 +9,8 @@ use serde_json::{Value, json};
 use crate::backend_tests;
 use crate::common::{Backend, TestServer};
 use crate::oid4vp::{
-    failure, issue_of, issued, now, open_and_present, query_id, session, status_of,
+    event_names, events_of, failure, failure_because, issue_of, issued, now, open_and_present,
+    query_id, session, status_of,
 };
 use crate::wallet::{HolderKey, PresentationRequest, header, payload};
 
@@ -81,13 +82,7 @@ mod vp_sessions_expire_and_refuse_answers {
             .expect(400);
         assert_eq!(vouch::service::oid4vp::expire(&s.ctx).await.unwrap(), 1);
         assert_eq!(vouch::service::oid4vp::expire(&s.ctx).await.unwrap(), 0);
-        let events = s.get(&s.link(&created, "events")).await.expect(200);
-        let names: Vec<&str> = events.json["_embedded"]["events"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| e["event"].as_str().unwrap())
-            .collect();
+        let names = event_names(&s, &created).await;
         assert_eq!(
             names,
             ["SESSION_CREATED", "REQUEST_FETCHED", "VERIFICATION_EXPIRED"]
@@ -99,17 +94,7 @@ mod vp_sessions_expire_and_refuse_answers {
 }
 
 async fn verify_sd_jwt_session(s: &TestServer, body: Value, holder: &HolderKey, sd_jwt: &str) {
-    let created = session(s, body).await.expect(201);
-    let request = PresentationRequest::open(s, &created.str("/_links/appOpenURL/href")).await;
-    let p = holder
-        .present_sd_jwt(
-            sd_jwt,
-            &["Policy ID"],
-            &request.client_id,
-            &request.nonce(),
-            now(),
-        )
-        .await;
+    let (created, request, p) = open_and_present(s, body, holder, sd_jwt).await;
     request
         .answer(s, &json!({query_id(&request, "dc+sd-jwt"): [p]}))
         .await
@@ -597,14 +582,11 @@ async fn vp_4_id1_sessions_take_an_id_token_and_a_submission(s: TestServer) {
         status_of(&s, &created).await.json["status"],
         "VERIFICATION_SUCCESSFUL"
     );
-    let events = s.get(&s.link(&created, "events")).await.expect(200);
-    let received = events.json["_embedded"]["events"]
-        .as_array()
-        .unwrap()
+    let events = events_of(&s, &created).await;
+    let received = events
         .iter()
         .find(|e| e["event"] == "RESPONSE_RECEIVED")
-        .cloned()
-        .unwrap_or_else(|| panic!("{}", events.json));
+        .unwrap_or_else(|| panic!("{events:?}"));
     let checks = &received["detail"]["checks"];
     assert_eq!(checks[0]["check"], "id_token", "{checks}");
     assert!(
@@ -771,14 +753,7 @@ async fn vp_4_id1_id_tokens_by_did_key_and_long_form_did_ion_subjects(s: TestSer
         &format!("{forged}#key-1"),
     )
     .await;
-    failure(&status, "INVALID_TOKEN");
-    assert!(
-        status["errors"][0]["message"]
-            .as_str()
-            .unwrap()
-            .contains("suffix"),
-        "{status}"
-    );
+    failure_because(&status, "INVALID_TOKEN", "suffix");
     // A well-formed did:ion of another key is not the holder of the credential.
     let status = answer_id1(
         &s,
@@ -789,14 +764,7 @@ async fn vp_4_id1_id_tokens_by_did_key_and_long_form_did_ion_subjects(s: TestSer
         &format!("{other}#key-1"),
     )
     .await;
-    failure(&status, "INVALID_TOKEN");
-    assert!(
-        status["errors"][0]["message"]
-            .as_str()
-            .unwrap()
-            .contains("holder"),
-        "{status}"
-    );
+    failure_because(&status, "INVALID_TOKEN", "holder");
     // A short-form did:ion cannot be resolved without an ION node.
     let short = format!("did:ion:{suffix}");
     let status = answer_id1(
