@@ -27,9 +27,11 @@
 // Nothing is loosened to make a case pass: a library's error is printed as it came.
 
 import { createRequire } from 'node:module';
-import { parseArgs } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
+
+import { interopOptions } from '../lib/cases.mjs';
+import { CheckError, check, expectStatus, http, show } from '../lib/vouch.mjs';
 
 // did:web names an https URL and web-did-resolver fetches exactly that. The interop
 // server listens on plain http://localhost:{port}, so for localhost ONLY the https URL is
@@ -62,21 +64,7 @@ const { getResolver: getWebResolver } = await import('web-did-resolver');
 
 // ---- arguments ---------------------------------------------------------------------
 
-const { values: opts } = parseArgs({
-  options: {
-    base: { type: 'string', default: process.env.VOUCH_INTEROP_BASE },
-    env: { type: 'string', default: process.env.VOUCH_INTEROP_ENV },
-    'client-id': { type: 'string', default: process.env.VOUCH_INTEROP_CLIENT_ID },
-    'client-secret': { type: 'string', default: process.env.VOUCH_INTEROP_CLIENT_SECRET },
-    label: { type: 'string', default: process.env.VOUCH_INTEROP_LABEL ?? '' },
-  },
-});
-for (const name of ['base', 'env', 'client-id', 'client-secret']) {
-  if (!opts[name]) {
-    console.error(`usage: node run.mjs --base <public url> --env <environment id> --client-id <id> --client-secret <secret>  (missing --${name})`);
-    process.exit(2);
-  }
-}
+const opts = interopOptions();
 const BASE = opts.base.replace(/\/+$/, '');
 const ENV = opts.env;
 const ISSUER = `${BASE}/${ENV}`;
@@ -87,10 +75,6 @@ const ISSUER_DID = `did:web:${new URL(BASE).host.replace(':', '%3A')}:${ENV}`;
 
 // ---- small helpers -----------------------------------------------------------------
 
-class CheckError extends Error {}
-function check(condition, message) {
-  if (!condition) throw new CheckError(message);
-}
 function same(actual, expected) {
   return JSON.stringify(canonical(actual)) === JSON.stringify(canonical(expected));
 }
@@ -101,38 +85,6 @@ function canonical(v) {
   }
   return v;
 }
-const show = (v) => JSON.stringify(v);
-
-async function http(method, url, { token, json, form, basic } = {}) {
-  const headers = { accept: 'application/json' };
-  let body;
-  if (token) headers.authorization = `Bearer ${token}`;
-  if (basic) headers.authorization = `Basic ${Buffer.from(`${basic[0]}:${basic[1]}`).toString('base64')}`;
-  if (json !== undefined) {
-    headers['content-type'] = 'application/json';
-    body = JSON.stringify(json);
-  }
-  if (form !== undefined) {
-    headers['content-type'] = 'application/x-www-form-urlencoded';
-    body = new URLSearchParams(form).toString();
-  }
-  const response = await fetch(url, { method, headers, body });
-  const text = await response.text();
-  let parsed;
-  try {
-    parsed = text ? JSON.parse(text) : undefined;
-  } catch {
-    parsed = text;
-  }
-  return { status: response.status, body: parsed, headers: response.headers };
-}
-
-async function expectStatus(promise, status, what) {
-  const r = await promise;
-  check(r.status === status, `${what}: HTTP ${r.status}, expected ${status}: ${show(r.body)}`);
-  return r.body;
-}
-
 // ---- management API (vouch's own, plain fetch) --------------------------------------
 
 let adminToken;

@@ -14,71 +14,21 @@
 // and node:crypto: issuance is under test in conformance/oid4vci, not here). Nothing is loosened to make a
 // case pass: a library's error is printed as it came.
 
-import { parseArgs } from 'node:util';
 import { createHash, randomBytes } from 'node:crypto';
-import { performance } from 'node:perf_hooks';
 
-import { Vouch, CheckError, check, show } from '../lib/vouch.mjs';
+import { Cases, interopOptions } from '../lib/cases.mjs';
+import { Vouch, check, show } from '../lib/vouch.mjs';
 import { Wallet, holderKey, holdSdJwt, holdJwtVc } from './wallet.mjs';
 
 // ---- arguments ---------------------------------------------------------------------
 
-const { values: opts } = parseArgs({
-  options: {
-    base: { type: 'string', default: process.env.VOUCH_INTEROP_BASE },
-    env: { type: 'string', default: process.env.VOUCH_INTEROP_ENV },
-    'client-id': { type: 'string', default: process.env.VOUCH_INTEROP_CLIENT_ID },
-    'client-secret': { type: 'string', default: process.env.VOUCH_INTEROP_CLIENT_SECRET },
-    label: { type: 'string', default: process.env.VOUCH_INTEROP_LABEL ?? '' },
-    only: { type: 'string', default: process.env.VOUCH_INTEROP_ONLY ?? '' },
-  },
-});
-for (const name of ['base', 'env', 'client-id', 'client-secret']) {
-  if (!opts[name]) {
-    console.error(`usage: node run.mjs --base <public url> --env <environment id> --client-id <id> --client-secret <secret> [--only <substring>]  (missing --${name})`);
-    process.exit(2);
-  }
-}
-const LABEL = opts.label ? `[${opts.label}] ` : '';
+const opts = interopOptions();
+const cases = new Cases(opts);
 const vouch = new Vouch({ base: opts.base, env: opts.env, clientId: opts['client-id'], clientSecret: opts['client-secret'] });
 const wallet = new Wallet();
 
 // ---- reporting ---------------------------------------------------------------------
 
-// A library error as it came: name, message, the OAuth error it carries, and its causes.
-function describe(e) {
-  if (e instanceof CheckError) return e.message;
-  const parts = [];
-  for (let err = e, depth = 0; err && depth < 5; err = err.cause, depth++) {
-    // oauth2's errors repeat their cause's message in their own: show it once.
-    if (depth > 0 && parts.at(-1).includes(err.message)) continue;
-    let text = `${err.name ?? 'Error'}: ${err.message ?? err}`;
-    if (err.errorResponse && !text.includes(err.errorResponse.error_description ?? '\u0000')) {
-      text += ` ${show(err.errorResponse)}`;
-    }
-    parts.push(text);
-  }
-  return parts.join(' ← caused by ');
-}
-
-const results = [];
-async function runCase(name, fn) {
-  if (opts.only && !name.includes(opts.only) && !name.startsWith('setup')) return undefined;
-  const t0 = performance.now();
-  let ok = true;
-  let detail;
-  try {
-    detail = await fn();
-  } catch (e) {
-    ok = false;
-    detail = describe(e);
-    if (!(e instanceof CheckError) && process.env.VOUCH_INTEROP_DEBUG) console.error(e);
-  }
-  const ms = Math.round(performance.now() - t0);
-  results.push({ name, ok, ms });
-  console.log(`${LABEL}${ok ? 'PASS' : 'FAIL'} ${name} (${ms} ms)${detail ? ` — ${detail}` : ''}`);
-  return ok;
-}
 
 // ---- fixtures ------------------------------------------------------------------------
 
@@ -248,8 +198,7 @@ async function expectFailure(run, code, why) {
 
 // ---- main --------------------------------------------------------------------------
 
-const started = performance.now();
-const setupOk = await runCase('setup: admin token, credential type, user, credentials issued (one set revoked), trust anchor', async () => {
+const setupOk = await cases.run('setup: admin token, credential type, user, credentials issued (one set revoked), trust anchor', async () => {
   await vouch.login();
   const tag = randomBytes(3).toString('hex');
   ctx.type = await vouch.createType(`Interop VP ${tag}`, FIELDS);
@@ -294,7 +243,7 @@ if (setupOk) {
         if (fi === 1 && mi === 0 && pi === 1) c.issuerFilter = { environmentIds: [vouch.env] };
         const via = BY_REFERENCE.includes(prefix) ? `request_uri ${method.toUpperCase()}` : 'by value';
         const name = `${format} | ${mode}${c.enc ? ` ${c.enc}` : ''} | ${prefix} | ${via}${c.issuerFilter ? ' | issuerFilter = own environment' : ''}`;
-        await runCase(name, async () => {
+        await cases.run(name, async () => {
           const run = await present(c);
           const detail = await expectSuccess(c, run);
           first ??= run;
@@ -304,7 +253,7 @@ if (setupOk) {
     }
   }
 
-  await runCase('NATIVE keys [Policy ID, Plan] | dc+sd-jwt discloses only those | direct_post | decentralized_identifier', async () => {
+  await cases.run('NATIVE keys [Policy ID, Plan] | dc+sd-jwt discloses only those | direct_post | decentralized_identifier', async () => {
     const c = { format: 'dc+sd-jwt', mode: 'direct_post', prefix: 'decentralized_identifier', method: 'get', keys: ['Policy ID', 'Plan'] };
     const run = await present(c);
     check(show(Object.keys(run.answer.claims).sort()) === show(['Plan', 'Policy ID']),
@@ -314,7 +263,7 @@ if (setupOk) {
     return expectSuccess(c, run);
   });
 
-  await runCase('redirectUri: the response answers redirect_uri with a response_code | dc+sd-jwt | decentralized_identifier', async () => {
+  await cases.run('redirectUri: the response answers redirect_uri with a response_code | dc+sd-jwt | decentralized_identifier', async () => {
     const c = { format: 'dc+sd-jwt', mode: 'direct_post', prefix: 'decentralized_identifier', method: 'get', keys: TITLES, redirectUri: 'https://rp.example/done' };
     return expectSuccess(c, await present(c));
   });
@@ -324,7 +273,7 @@ if (setupOk) {
   // the type requires, so dcql selects every field the credential has. The issuer filter
   // names the environment's own DID (positive control for `dids`).
   for (const format of ['dc+sd-jwt', 'jwt_vc_json']) {
-    await runCase(`OPENID4VP (the whole card through claim_sets) | ${format} | issuerFilter.dids = own did:web`, async () => {
+    await cases.run(`OPENID4VP (the whole card through claim_sets) | ${format} | issuerFilter.dids = own did:web`, async () => {
       const c = { format, protocol: 'OPENID4VP', mode: 'direct_post', prefix: 'decentralized_identifier', method: 'get', issuerFilter: { dids: [vouch.did] } };
       const run = await present(c);
       const selected = format === 'dc+sd-jwt' ? run.answer.claims : run.answer.claims?.credentialSubject ?? {};
@@ -338,7 +287,7 @@ if (setupOk) {
   // its wallet metadata fields flattened, not `wallet_metadata` + `wallet_nonce`), so the
   // §5.10 round trip is made here by hand: POST wallet_metadata and wallet_nonce, then the
   // library verifies the returned request object (by value) and that it echoes the nonce.
-  await runCase('request_uri POST with wallet_metadata + wallet_nonce echoed (§5.10) | jwt_vc_json | decentralized_identifier', async () => {
+  await cases.run('request_uri POST with wallet_metadata + wallet_nonce echoed (§5.10) | jwt_vc_json | decentralized_identifier', async () => {
     const nonce = randomBytes(16).toString('base64url');
     const c = {
       format: 'jwt_vc_json', mode: 'direct_post', prefix: 'decentralized_identifier', method: 'post', keys: TITLES, walletNonce: true,
@@ -366,27 +315,27 @@ if (setupOk) {
   for (const format of ['dc+sd-jwt', 'jwt_vc_json']) {
     const what = format === 'dc+sd-jwt' ? 'KB-JWT' : 'VP JWT';
     // The libraries take nonce, aud and iat as given, so these are built by them as is.
-    await runCase(`negative: ${format} ${what} with the wrong nonce → INVALID_TOKEN`, async () =>
+    await cases.run(`negative: ${format} ${what} with the wrong nonce → INVALID_TOKEN`, async () =>
       expectFailure(await present({ ...did, format, tweak: { nonce: randomBytes(16).toString('base64url') } }), 'INVALID_TOKEN', /nonce/i));
-    await runCase(`negative: ${format} ${what} for another aud → INVALID_TOKEN`, async () =>
+    await cases.run(`negative: ${format} ${what} for another aud → INVALID_TOKEN`, async () =>
       expectFailure(await present({ ...did, format, tweak: { aud: 'decentralized_identifier:did:web:verifier.elsewhere.example' } }), 'INVALID_TOKEN', /aud/i));
-    await runCase(`negative: ${format} ${what} made 10 minutes ago (iat) → INVALID_TOKEN`, async () =>
+    await cases.run(`negative: ${format} ${what} made 10 minutes ago (iat) → INVALID_TOKEN`, async () =>
       expectFailure(await present({ ...did, format, tweak: { iat: Math.floor(Date.now() / 1000) - 600 } }), 'INVALID_TOKEN', /\biat\b|made at|old|age/i));
-    await runCase(`negative: ${format} revoked credential → INVALID_CREDENTIAL`, async () => {
+    await cases.run(`negative: ${format} revoked credential → INVALID_CREDENTIAL`, async () => {
       const held = format === 'dc+sd-jwt' ? ctx.revoked.sd : ctx.revoked.vc;
       return expectFailure(await present({ ...did, format, held }), 'INVALID_CREDENTIAL', /revoked|status/i);
     });
   }
-  await runCase('negative: dc+sd-jwt disclosure value changed (KB-JWT over the tampered presentation) → INVALID_CREDENTIAL', async () =>
+  await cases.run('negative: dc+sd-jwt disclosure value changed (KB-JWT over the tampered presentation) → INVALID_CREDENTIAL', async () =>
     expectFailure(await present({ ...did, format: 'dc+sd-jwt', tweak: { tamperDisclosure: 'Holder name' } }), 'INVALID_CREDENTIAL', /disclosure|digest/i));
-  await runCase('negative: OPENID4VP issuerFilter.dids names another issuer → INVALID_CREDENTIAL', async () =>
+  await cases.run('negative: OPENID4VP issuerFilter.dids names another issuer → INVALID_CREDENTIAL', async () =>
     expectFailure(await present({ ...did, format: 'dc+sd-jwt', protocol: 'OPENID4VP', keys: undefined, issuerFilter: { dids: ['did:web:issuer.elsewhere.example'] } }),
       'INVALID_CREDENTIAL', /issuer/i));
-  await runCase('negative: issuerFilter.environmentIds names another environment → INVALID_CREDENTIAL', async () => {
+  await cases.run('negative: issuerFilter.environmentIds names another environment → INVALID_CREDENTIAL', async () => {
     ctx.otherEnv ??= await vouch.createEnvironment(`interop-vp-other-${randomBytes(3).toString('hex')}`);
     return expectFailure(await present({ ...did, format: 'jwt_vc_json', issuerFilter: { environmentIds: [ctx.otherEnv] } }), 'INVALID_CREDENTIAL', /issuer/i);
   });
-  await runCase('negative: a second answer to an answered session is refused, the first outcome stays', async () => {
+  await cases.run('negative: a second answer to an answered session is refused, the first outcome stays', async () => {
     check(first, 'needs a successful matrix case to answer again');
     const again = await wallet.submit(first.payload, first.response.created);
     check(again.status === 400 && typeof again.body?.error === 'string',
@@ -397,7 +346,4 @@ if (setupOk) {
   });
 }
 
-const failed = results.filter((r) => !r.ok).length;
-const total = Math.round(performance.now() - started);
-console.log(`${LABEL}oid4vp interop: ${results.length - failed} passed, ${failed} failed in ${total} ms`);
-process.exit(failed ? 1 : 0);
+cases.finish('oid4vp');

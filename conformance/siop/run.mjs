@@ -14,55 +14,16 @@
 // way (an earlier vouch listed ES384 for ID Tokens, used `anyOf` in the type filter and
 // named JWT VCs only `jwt_vc_json`; the library refused all three, and vouch changed).
 
-import { parseArgs } from 'node:util';
 import { randomBytes } from 'node:crypto';
-import { performance } from 'node:perf_hooks';
 
-import { Vouch, CheckError, check, show } from '../lib/vouch.mjs';
+import { Cases, interopOptions } from '../lib/cases.mjs';
+import { Vouch, check, show } from '../lib/vouch.mjs';
 import { holderKey, answer } from './wallet.mjs';
 
-const { values: opts } = parseArgs({
-  options: {
-    base: { type: 'string', default: process.env.VOUCH_INTEROP_BASE },
-    env: { type: 'string', default: process.env.VOUCH_INTEROP_ENV },
-    'client-id': { type: 'string', default: process.env.VOUCH_INTEROP_CLIENT_ID },
-    'client-secret': { type: 'string', default: process.env.VOUCH_INTEROP_CLIENT_SECRET },
-    label: { type: 'string', default: process.env.VOUCH_INTEROP_LABEL ?? '' },
-  },
-});
-for (const name of ['base', 'env', 'client-id', 'client-secret']) {
-  if (!opts[name]) {
-    console.error(`usage: node run.mjs --base <public url> --env <environment id> --client-id <id> --client-secret <secret>  (missing --${name})`);
-    process.exit(2);
-  }
-}
-const LABEL = opts.label ? `[${opts.label}] ` : '';
+const opts = interopOptions();
+const cases = new Cases(opts);
 const vouch = new Vouch({ base: opts.base, env: opts.env, clientId: opts['client-id'], clientSecret: opts['client-secret'] });
 
-function describe(e) {
-  if (e instanceof CheckError) return e.message;
-  const parts = [];
-  for (let err = e, depth = 0; err && depth < 5; err = err.cause, depth++) parts.push(`${err.name ?? 'Error'}: ${err.message ?? err}`);
-  return parts.join(' ← caused by ');
-}
-
-const results = [];
-async function runCase(name, fn) {
-  const t0 = performance.now();
-  let ok = true;
-  let detail;
-  try {
-    detail = await fn();
-  } catch (e) {
-    ok = false;
-    detail = describe(e);
-    if (!(e instanceof CheckError) && process.env.VOUCH_INTEROP_DEBUG) console.error(e);
-  }
-  const ms = Math.round(performance.now() - t0);
-  results.push({ name, ok, ms });
-  console.log(`${LABEL}${ok ? 'PASS' : 'FAIL'} ${name} (${ms} ms)${detail ? ` — ${detail}` : ''}`);
-  return ok;
-}
 
 const FIELDS = [
   { id: 'a', type: 'Alphanumeric Text', title: 'Policy ID', isVisible: true, required: true },
@@ -134,8 +95,7 @@ async function expectFailure({ s, run }, code, why) {
   return `${code}: ${first.message} | response_uri 400 ${run.body.error}`;
 }
 
-const started = performance.now();
-const setupOk = await runCase('setup: admin token, credential type, user, jwt_vc_json issued to a did:jwk and a did:key holder', async () => {
+const setupOk = await cases.run('setup: admin token, credential type, user, jwt_vc_json issued to a did:jwk and a did:key holder', async () => {
   await vouch.login();
   const tag = randomBytes(3).toString('hex');
   ctx.type = await vouch.createType(`Interop SIOP ${tag}`, FIELDS);
@@ -146,23 +106,21 @@ const setupOk = await runCase('setup: admin token, credential type, user, jwt_vc
 });
 
 if (setupOk) {
-  await runCase('NATIVE ID1 | jwt_vc_json | holder did:jwk (ES256)', async () => expectSuccess(ctx.jwk, await present(ctx.jwk)));
-  await runCase('OPENID4VP ID1 | jwt_vc_json | holder did:jwk (ES256)', async () => expectSuccess(ctx.jwk, await present(ctx.jwk, { protocol: 'OPENID4VP' })));
-  await runCase('NATIVE ID1 | jwt_vc_json | holder did:key (Ed25519, EdDSA ID Token and VP)', async () => expectSuccess(ctx.key, await present(ctx.key)));
+  await cases.run('NATIVE ID1 | jwt_vc_json | holder did:jwk (ES256)', async () => expectSuccess(ctx.jwk, await present(ctx.jwk)));
+  await cases.run('OPENID4VP ID1 | jwt_vc_json | holder did:jwk (ES256)', async () => expectSuccess(ctx.jwk, await present(ctx.jwk, { protocol: 'OPENID4VP' })));
+  await cases.run('NATIVE ID1 | jwt_vc_json | holder did:key (Ed25519, EdDSA ID Token and VP)', async () => expectSuccess(ctx.key, await present(ctx.key)));
 
   // ---- negative ----
-  await runCase('library bug: the ID Token iat the library sets (now − 60 000 s) → INVALID_TOKEN', async () =>
+  await cases.run('library bug: the ID Token iat the library sets (now − 60 000 s) → INVALID_TOKEN', async () =>
     expectFailure(await present(ctx.jwk, { tweak: { fixIat: false } }), 'INVALID_TOKEN', /issued at/));
-  await runCase('negative: ID Token with another nonce → INVALID_TOKEN', async () =>
+  await cases.run('negative: ID Token with another nonce → INVALID_TOKEN', async () =>
     expectFailure(await present(ctx.jwk, { tweak: { idToken: (c) => { c.nonce = randomBytes(16).toString('base64url'); } } }), 'INVALID_TOKEN', /nonce/));
-  await runCase('negative: ID Token signed by another key (kid and sub still the holder) → INVALID_TOKEN', async () => {
+  await cases.run('negative: ID Token signed by another key (kid and sub still the holder) → INVALID_TOKEN', async () => {
     const other = await holderKey('did:jwk');
     return expectFailure(await present(ctx.jwk, { tweak: { signWith: other } }), 'INVALID_TOKEN', /signature/);
   });
-  await runCase('negative: ID Token for another aud → INVALID_TOKEN', async () =>
+  await cases.run('negative: ID Token for another aud → INVALID_TOKEN', async () =>
     expectFailure(await present(ctx.jwk, { tweak: { idToken: (c) => { c.aud = 'did:web:verifier.elsewhere.example'; } } }), 'INVALID_TOKEN', /aud/));
 }
 
-const failed = results.filter((r) => !r.ok).length;
-console.log(`${LABEL}siop interop: ${results.length - failed} passed, ${failed} failed in ${Math.round(performance.now() - started)} ms`);
-process.exit(failed ? 1 : 0);
+cases.finish('siop');
