@@ -27,15 +27,33 @@ pub struct Admin {
     pub token: String,
 }
 
+/// The server an HTTP bench drives, and the admin worker it logs in as.
+#[derive(Debug, clap::Args)]
+pub struct ServerArgs {
+    /// Base URL of the server (its public URL).
+    #[arg(long, default_value = "http://localhost:8080")]
+    pub url: String,
+    /// Environment to work in.
+    #[arg(long)]
+    pub env: String,
+    /// Admin worker client id of that environment.
+    #[arg(long)]
+    pub client_id: String,
+    /// Its secret.
+    #[arg(long)]
+    pub client_secret: String,
+}
+
 impl Admin {
-    /// Takes a token at `{base}/{env}/as/token` by client_credentials.
-    pub async fn login(
-        url: &str,
-        env: &str,
-        client_id: &str,
-        client_secret: &str,
-        concurrency: usize,
-    ) -> anyhow::Result<Self> {
+    /// Takes a token at `{url}/{env}/as/token` by client_credentials, with a connection
+    /// pool for `concurrency` clients.
+    pub async fn login(server: &ServerArgs, concurrency: usize) -> anyhow::Result<Self> {
+        let ServerArgs {
+            url,
+            env,
+            client_id,
+            client_secret,
+        } = server;
         let _ = rustls::crypto::ring::default_provider().install_default();
         let http = reqwest::Client::builder()
             .pool_max_idle_per_host(concurrency * 2)

@@ -5,24 +5,14 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::client::{Admin, holder_key};
+use super::client::{Admin, ServerArgs, holder_key};
 use super::percentile;
 use crate::keys::OpenedKey;
 
 #[derive(Debug, clap::Args)]
 pub struct IssueArgs {
-    /// Base URL of the server (its public URL).
-    #[arg(long, default_value = "http://localhost:8080")]
-    pub url: String,
-    /// Environment to issue in.
-    #[arg(long)]
-    pub env: String,
-    /// Admin worker client id of that environment.
-    #[arg(long)]
-    pub client_id: String,
-    /// Its secret.
-    #[arg(long)]
-    pub client_secret: String,
+    #[command(flatten)]
+    pub server: ServerArgs,
     /// Flows to run.
     #[arg(long, default_value_t = 2000)]
     pub flows: usize,
@@ -38,14 +28,7 @@ struct Setup {
 }
 
 async fn setup(args: &IssueArgs) -> anyhow::Result<Setup> {
-    let admin = Admin::login(
-        &args.url,
-        &args.env,
-        &args.client_id,
-        &args.client_secret,
-        args.concurrency,
-    )
-    .await?;
+    let admin = Admin::login(&args.server, args.concurrency).await?;
     let (type_id, _) = admin.managed_type().await?;
     let user_id = admin.user().await?;
     Ok(Setup {

@@ -14,7 +14,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use identity_kit::jose::{JwsAlgorithm, JwsHeader, encode_compact};
 use serde_json::{Value, json};
 
-use super::client::{Admin, holder_key, json};
+use super::client::{Admin, ServerArgs, holder_key, json};
 use super::percentile;
 use crate::keys::OpenedKey;
 
@@ -23,18 +23,8 @@ const REQUESTED: &str = "Member";
 
 #[derive(Debug, clap::Args)]
 pub struct VerifyArgs {
-    /// Base URL of the server (its public URL).
-    #[arg(long, default_value = "http://localhost:8080")]
-    pub url: String,
-    /// Environment to issue and verify in.
-    #[arg(long)]
-    pub env: String,
-    /// Admin worker client id of that environment.
-    #[arg(long)]
-    pub client_id: String,
-    /// Its secret.
-    #[arg(long)]
-    pub client_secret: String,
+    #[command(flatten)]
+    pub server: ServerArgs,
     /// Presentation sessions to run.
     #[arg(long, default_value_t = 2000)]
     pub sessions: usize,
@@ -158,14 +148,7 @@ async fn present(
 }
 
 async fn setup(args: &VerifyArgs) -> anyhow::Result<Setup> {
-    let admin = Admin::login(
-        &args.url,
-        &args.env,
-        &args.client_id,
-        &args.client_secret,
-        args.concurrency,
-    )
-    .await?;
+    let admin = Admin::login(&args.server, args.concurrency).await?;
     let (type_id, type_title) = admin.managed_type().await?;
     let user_id = admin.user().await?;
     let holder = holder_key()?;
